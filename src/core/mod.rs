@@ -1,0 +1,706 @@
+//! The org's logic as a sans-IO state machine (DESIGN.md §1).
+//!
+//! The core owns routing (top orchestrator), planning and dispatch (domain
+//! coordinators), worker-pool queues and slots, retries, and aggregation of
+//! results. It is driven by [`Core::handle`] with the current time and an
+//! [`Input`], and tells its driver what to do through [`Core::poll_action`].
+//! It never reads a clock, samples randomness, sleeps, or does IO: message
+//! latency, service times and failures are the driver's business, so the
+//! same core can later run against a real Redis. It never iterates a hash
+//! map; all state lives in `Vec`s and generational arenas.
+
+pub mod aggregate;
+pub mod queue;
+pub mod routing;
+pub mod slab;
+
+use std::collections::VecDeque;
+
+use crate::scenario::Priority;
+use crate::time::{SimDuration, SimInstant};
+use aggregate::{domain_status, Status, StatusCounts};
+use queue::PriorityQueue;
+use routing::{Route, Router};
+use slab::{Key, Slab};
+
+/// Index of an agent in the org.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct AgentIdx(pub u16);
+/// Index of a domain coordinator in the org.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct DomainIdx(pub u8);
+/// Index of a worker pool (a worker role: one agent, or replicas sharing a queue).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct PoolIdx(pub u16);
+/// Index of a task template (a `[[load]]` task text and priority).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct TaskIdx(pub u32);
+/// A job's sequence number, in arrival order from 0.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct JobId(pub u64);
+/// A live subtask (one domain's share of a job).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct SubKey(Key);
+/// A live work item (one worker pool's share of a subtask).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct WorkKey(Key);
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+struct JobKey(Key);
+
+/// Static description of the org the core runs, built from a scenario.
+pub struct CoreConfig {
+    pub hop_latency: SimDuration,
+    pub plan_time: SimDuration,
+    pub max_retries: u32,
+    pub retry_backoff: SimDuration,
+    pub queue_capacity: usize,
+    pub fallback: DomainIdx,
+    pub domains: Vec<DomainCfg>,
+    pub pools: Vec<PoolCfg>,
+    pub agents: Vec<AgentCfg>,
+    pub tasks: Vec<TaskCfg>,
+    pub router: Router,
+}
+
+/// A domain coordinator's worker pools; the first is its default worker.
+pub struct DomainCfg {
+    pub pools: Vec<PoolIdx>,
+}
+
+/// A worker role inside one domain.
+pub struct PoolCfg {
+    pub domain: DomainIdx,
+    /// Position in its domain's `pools` (bit index of the domain-local masks).
+    pub local: u8,
+    pub members: Vec<AgentIdx>,
+    /// Local pools that must succeed first when selected for the same subtask.
+    pub after: u64,
+    /// Local pools always selected together with this one.
+    pub requires: u64,
+    pub critical: bool,
+}
+
+/// A worker agent's capacity.
+pub struct AgentCfg {
+    pub slots: u32,
+    pub pool: Option<PoolIdx>,
+}
+
+/// A task template the load generator draws from.
+pub struct TaskCfg {
+    pub text: String,
+    pub priority: Priority,
+}
+
+/// A place messages travel between; the driver applies latency (and
+/// partitions) per link.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Node {
+    Orchestrator,
+    Domain(DomainIdx),
+    Pool(PoolIdx),
+    Agent(AgentIdx),
+}
+
+/// A message between org members, delivered back through [`Input::Deliver`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Msg {
+    /// Orchestrator → domain: plan and dispatch this subtask.
+    Subtask(SubKey),
+    /// Coordinator (or a retrying worker) → pool queue.
+    Enqueue(WorkKey),
+    /// Worker → coordinator: the work item's final outcome.
+    WorkResult { work: WorkKey, ok: bool },
+    /// Coordinator → orchestrator: the domain's result is ready.
+    DomainResult(SubKey),
+}
+
+/// What the driver feeds the core.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Input {
+    /// A job from a load stream arrives at the orchestrator.
+    Arrival { task: TaskIdx },
+    /// A message sent earlier has arrived.
+    Deliver(Msg),
+    /// An agent finished an attempt of a work item; `ok` is the outcome the
+    /// driver drew.
+    WorkDone {
+        agent: AgentIdx,
+        work: WorkKey,
+        ok: bool,
+    },
+}
+
+/// What the core wants done, or reports as having happened.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Action {
+    /// Deliver `msg` to `to` after `delay` (plus whatever the link adds).
+    Send {
+        delay: SimDuration,
+        from: Node,
+        to: Node,
+        msg: Msg,
+    },
+    /// `agent` starts an attempt of `work`; the driver samples its service
+    /// time and outcome and answers with [`Input::WorkDone`].
+    StartWork {
+        agent: AgentIdx,
+        work: WorkKey,
+        domain: DomainIdx,
+        queued_at: SimInstant,
+        attempt: u32,
+    },
+    /// A failed attempt will be retried after a backoff.
+    Retry { pool: PoolIdx, domain: DomainIdx },
+    /// A pool's queue was full; the attempt counts as failed.
+    Rejected { pool: PoolIdx, domain: DomainIdx },
+    /// A work item was given up (retries exhausted or a predecessor failed).
+    WorkFailed { pool: PoolIdx, domain: DomainIdx },
+    /// A domain coordinator published its result for one job.
+    DomainResult {
+        domain: DomainIdx,
+        job: JobId,
+        scheduled: SimInstant,
+        status: Status,
+    },
+    /// The job's one final result.
+    JobResult {
+        job: JobId,
+        scheduled: SimInstant,
+        status: Status,
+        domains: u8,
+        workers: u16,
+        failed_workers: u16,
+    },
+}
+
+struct Job {
+    id: JobId,
+    scheduled: SimInstant,
+    priority: Priority,
+    pending: u8,
+    domains: u8,
+    results: StatusCounts,
+    workers: u16,
+    failed_workers: u16,
+}
+
+struct Sub {
+    job: JobKey,
+    domain: DomainIdx,
+    priority: Priority,
+    selected: u64,
+    dispatched: u64,
+    succeeded: u64,
+    failed: u64,
+    warned: bool,
+    status: Option<Status>,
+}
+
+struct Work {
+    sub: SubKey,
+    pool: PoolIdx,
+    priority: Priority,
+    attempt: u32,
+    queued_at: SimInstant,
+    running_on: Option<AgentIdx>,
+}
+
+struct AgentState {
+    busy: u32,
+}
+
+struct PoolState {
+    queue: PriorityQueue<WorkKey>,
+}
+
+/// The org's state machine.
+pub struct Core {
+    cfg: CoreConfig,
+    jobs: Slab<Job>,
+    subs: Slab<Sub>,
+    works: Slab<Work>,
+    agents: Vec<AgentState>,
+    pools: Vec<PoolState>,
+    actions: VecDeque<Action>,
+    next_job: u64,
+    jobs_in_flight: u64,
+}
+
+impl Core {
+    pub fn new(cfg: CoreConfig) -> Core {
+        let agents = cfg.agents.iter().map(|_| AgentState { busy: 0 }).collect();
+        let pools = cfg
+            .pools
+            .iter()
+            .map(|_| PoolState {
+                queue: PriorityQueue::new(cfg.queue_capacity),
+            })
+            .collect();
+        Core {
+            cfg,
+            jobs: Slab::default(),
+            subs: Slab::default(),
+            works: Slab::default(),
+            agents,
+            pools,
+            actions: VecDeque::with_capacity(64),
+            next_job: 0,
+            jobs_in_flight: 0,
+        }
+    }
+
+    pub fn config(&self) -> &CoreConfig {
+        &self.cfg
+    }
+
+    /// Feeds one input at time `now`.
+    pub fn handle(&mut self, now: SimInstant, input: Input) {
+        match input {
+            Input::Arrival { task } => self.on_arrival(now, task),
+            Input::Deliver(msg) => self.on_message(now, msg),
+            Input::WorkDone { agent, work, ok } => self.on_work_done(now, agent, work, ok),
+        }
+    }
+
+    /// The next thing the driver must do, in the order the core decided it.
+    #[inline]
+    pub fn poll_action(&mut self) -> Option<Action> {
+        self.actions.pop_front()
+    }
+
+    /// When the core next needs [`Core::handle`] called without an input;
+    /// `None` while it has no timers.
+    pub fn next_deadline(&self) -> Option<SimInstant> {
+        None
+    }
+
+    /// Jobs that have arrived and have no final result yet.
+    pub fn jobs_in_flight(&self) -> u64 {
+        self.jobs_in_flight
+    }
+
+    /// Jobs that have arrived so far.
+    pub fn jobs_arrived(&self) -> u64 {
+        self.next_job
+    }
+
+    /// Work items waiting in the pools of `domain`.
+    pub fn queued_in_domain(&self, domain: DomainIdx) -> usize {
+        self.cfg.domains[domain.0 as usize]
+            .pools
+            .iter()
+            .map(|p| self.pools[p.0 as usize].queue.len())
+            .sum()
+    }
+
+    /// Work items waiting in `pool`, and the most it has held.
+    pub fn pool_queue(&self, pool: PoolIdx) -> (usize, usize) {
+        let q = &self.pools[pool.0 as usize].queue;
+        (q.len(), q.max_len())
+    }
+
+    /// Slots in use on `agent`.
+    pub fn agent_busy(&self, agent: AgentIdx) -> u32 {
+        self.agents[agent.0 as usize].busy
+    }
+
+    /// Routes a text as the orchestrator would (for `org route` and tests).
+    pub fn route(&self, text: &str) -> Route {
+        self.cfg.router.route(text)
+    }
+
+    // ---- orchestrator -------------------------------------------------
+
+    fn on_arrival(&mut self, now: SimInstant, task: TaskIdx) {
+        let tcfg = &self.cfg.tasks[task.0 as usize];
+        let priority = tcfg.priority;
+        let route = self.cfg.router.route(&tcfg.text);
+        let domains = if route.domains == 0 {
+            1u64 << self.cfg.fallback.0
+        } else {
+            route.domains
+        };
+        let id = JobId(self.next_job);
+        self.next_job += 1;
+        self.jobs_in_flight += 1;
+        let job = JobKey(self.jobs.insert(Job {
+            id,
+            scheduled: now,
+            priority,
+            pending: domains.count_ones() as u8,
+            domains: domains.count_ones() as u8,
+            results: StatusCounts::default(),
+            workers: 0,
+            failed_workers: 0,
+        }));
+        let delay = self.cfg.plan_time + self.cfg.hop_latency;
+        let mut bits = domains;
+        while bits != 0 {
+            let d = DomainIdx(bits.trailing_zeros() as u8);
+            bits &= bits - 1;
+            let selected = select_pools(&self.cfg, d, &route);
+            let sub = SubKey(self.subs.insert(Sub {
+                job,
+                domain: d,
+                priority,
+                selected,
+                dispatched: 0,
+                succeeded: 0,
+                failed: 0,
+                warned: false,
+                status: None,
+            }));
+            if let Some(j) = self.jobs.get_mut(job.0) {
+                j.workers += selected.count_ones() as u16;
+            }
+            self.send(delay, Node::Orchestrator, Node::Domain(d), Msg::Subtask(sub));
+        }
+    }
+
+    fn on_domain_result(&mut self, sub_key: SubKey) {
+        let Some(sub) = self.subs.remove(sub_key.0) else {
+            debug_assert!(false, "domain result for unknown subtask");
+            return;
+        };
+        let status = sub.status.expect("domain result sent before aggregation");
+        let Some(job) = self.jobs.get_mut(sub.job.0) else {
+            debug_assert!(false, "domain result for unknown job");
+            return;
+        };
+        job.results.add(status);
+        job.failed_workers += sub.failed.count_ones() as u16;
+        job.pending -= 1;
+        self.actions.push_back(Action::DomainResult {
+            domain: sub.domain,
+            job: job.id,
+            scheduled: job.scheduled,
+            status,
+        });
+        if job.pending == 0 {
+            let job = self.jobs.remove(sub.job.0).expect("job present");
+            self.jobs_in_flight -= 1;
+            self.actions.push_back(Action::JobResult {
+                job: job.id,
+                scheduled: job.scheduled,
+                status: job.results.merge(),
+                domains: job.domains,
+                workers: job.workers,
+                failed_workers: job.failed_workers,
+            });
+        }
+    }
+
+    // ---- domain coordinator --------------------------------------------
+
+    fn on_message(&mut self, now: SimInstant, msg: Msg) {
+        match msg {
+            Msg::Subtask(sub) => self.dispatch_ready(now, sub),
+            Msg::Enqueue(work) => self.enqueue(now, work),
+            Msg::WorkResult { work, ok } => self.on_work_result(now, work, ok),
+            Msg::DomainResult(sub) => self.on_domain_result(sub),
+        }
+    }
+
+    /// Dispatches every selected pool whose predecessors have succeeded;
+    /// gives up on those whose predecessor failed; publishes the domain
+    /// result once nothing is left.
+    fn dispatch_ready(&mut self, now: SimInstant, sub_key: SubKey) {
+        let Some(sub) = self.subs.get(sub_key.0) else {
+            debug_assert!(false, "dispatch for unknown subtask");
+            return;
+        };
+        let domain = sub.domain;
+        let priority = sub.priority;
+        let (ready, skipped) = self.plan(sub);
+        let pools = &self.cfg.domains[domain.0 as usize].pools;
+        let delay = self.cfg.plan_time + self.cfg.hop_latency;
+        for local in bit_indices(ready) {
+            let pool = pools[local];
+            let work = WorkKey(self.works.insert(Work {
+                sub: sub_key,
+                pool,
+                priority,
+                attempt: 0,
+                queued_at: now,
+                running_on: None,
+            }));
+            self.actions.push_back(Action::Send {
+                delay,
+                from: Node::Domain(domain),
+                to: Node::Pool(pool),
+                msg: Msg::Enqueue(work),
+            });
+        }
+        for local in bit_indices(skipped) {
+            self.actions.push_back(Action::WorkFailed {
+                pool: pools[local],
+                domain,
+            });
+        }
+        let sub = self.subs.get_mut(sub_key.0).expect("subtask present");
+        sub.dispatched |= ready | skipped;
+        sub.failed |= skipped;
+        if sub.succeeded | sub.failed == sub.selected {
+            self.publish_domain_result(sub_key);
+        }
+    }
+
+    /// (ready to dispatch, never runnable) local pool masks of a subtask.
+    fn plan(&self, sub: &Sub) -> (u64, u64) {
+        let pools = &self.cfg.domains[sub.domain.0 as usize].pools;
+        let mut ready = 0;
+        let mut skipped = 0;
+        let mut failed = sub.failed;
+        // Skipping can cascade along `after` chains; each pass settles at
+        // least one pool, so this loop runs at most 64 times.
+        loop {
+            let mut changed = false;
+            for local in bit_indices(sub.selected & !sub.dispatched & !skipped & !ready) {
+                let after = self.cfg.pools[pools[local].0 as usize].after & sub.selected;
+                if after & failed != 0 {
+                    skipped |= 1 << local;
+                    failed |= 1 << local;
+                    changed = true;
+                } else if after & !sub.succeeded == 0 {
+                    ready |= 1 << local;
+                }
+            }
+            if !changed {
+                return (ready, skipped);
+            }
+        }
+    }
+
+    fn publish_domain_result(&mut self, sub_key: SubKey) {
+        let sub = self.subs.get_mut(sub_key.0).expect("subtask present");
+        let critical = self.cfg.domains[sub.domain.0 as usize]
+            .pools
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| self.cfg.pools[p.0 as usize].critical)
+            .fold(0u64, |m, (local, _)| m | 1 << local);
+        sub.status = Some(domain_status(sub.selected, sub.failed, critical, sub.warned));
+        let domain = sub.domain;
+        self.send(
+            self.cfg.hop_latency,
+            Node::Domain(domain),
+            Node::Orchestrator,
+            Msg::DomainResult(sub_key),
+        );
+    }
+
+    fn on_work_result(&mut self, now: SimInstant, work_key: WorkKey, ok: bool) {
+        let Some(work) = self.works.remove(work_key.0) else {
+            debug_assert!(false, "result for unknown work item");
+            return;
+        };
+        let local = self.cfg.pools[work.pool.0 as usize].local;
+        let Some(sub) = self.subs.get_mut(work.sub.0) else {
+            debug_assert!(false, "work result for unknown subtask");
+            return;
+        };
+        if ok {
+            sub.succeeded |= 1 << local;
+            sub.warned |= work.attempt > 0;
+        } else {
+            sub.failed |= 1 << local;
+        }
+        self.dispatch_ready(now, work.sub);
+    }
+
+    // ---- worker pools --------------------------------------------------
+
+    fn enqueue(&mut self, now: SimInstant, work_key: WorkKey) {
+        let Some(work) = self.works.get_mut(work_key.0) else {
+            debug_assert!(false, "enqueue of unknown work item");
+            return;
+        };
+        work.queued_at = now;
+        let (pool, priority) = (work.pool, work.priority);
+        let pcfg = &self.cfg.pools[pool.0 as usize];
+        if self.pools[pool.0 as usize]
+            .queue
+            .push_back(priority, work_key)
+            .is_err()
+        {
+            let domain = pcfg.domain;
+            self.actions.push_back(Action::Rejected { pool, domain });
+            self.attempt_failed(pool, work_key);
+            return;
+        }
+        self.try_start(now, pool);
+    }
+
+    /// Starts queued work on free slots of the pool's members, most urgent
+    /// first, on the least busy member (ties: lowest index).
+    fn try_start(&mut self, now: SimInstant, pool: PoolIdx) {
+        let pcfg = &self.cfg.pools[pool.0 as usize];
+        while !self.pools[pool.0 as usize].queue.is_empty() {
+            let Some(agent) = least_busy(&pcfg.members, &self.agents, &self.cfg.agents) else {
+                return;
+            };
+            let work_key = self.pools[pool.0 as usize].queue.pop().expect("non-empty");
+            let work = self.works.get_mut(work_key.0).expect("queued work is live");
+            work.running_on = Some(agent);
+            self.agents[agent.0 as usize].busy += 1;
+            self.actions.push_back(Action::StartWork {
+                agent,
+                work: work_key,
+                domain: pcfg.domain,
+                queued_at: work.queued_at,
+                attempt: work.attempt,
+            });
+        }
+        let _ = now;
+    }
+
+    fn on_work_done(&mut self, now: SimInstant, agent: AgentIdx, work_key: WorkKey, ok: bool) {
+        let a = &mut self.agents[agent.0 as usize];
+        debug_assert!(a.busy > 0, "work done on an idle agent");
+        a.busy -= 1;
+        let pool = self.cfg.agents[agent.0 as usize].pool;
+        if let Some(work) = self.works.get_mut(work_key.0) {
+            debug_assert_eq!(work.running_on, Some(agent));
+            work.running_on = None;
+            let pool = work.pool;
+            if ok {
+                self.send(
+                    self.cfg.hop_latency,
+                    Node::Agent(agent),
+                    Node::Domain(self.cfg.pools[pool.0 as usize].domain),
+                    Msg::WorkResult { work: work_key, ok },
+                );
+            } else {
+                self.attempt_failed(pool, work_key);
+            }
+        }
+        if let Some(pool) = pool {
+            self.try_start(now, pool);
+        }
+    }
+
+    /// A failed attempt: retry after an exponential backoff while retries
+    /// remain, else report the work item failed to its coordinator.
+    fn attempt_failed(&mut self, pool: PoolIdx, work_key: WorkKey) {
+        let work = self.works.get_mut(work_key.0).expect("live work item");
+        let domain = self.cfg.pools[pool.0 as usize].domain;
+        if work.attempt < self.cfg.max_retries {
+            let backoff = self
+                .cfg
+                .retry_backoff
+                .saturating_mul(1 << work.attempt.min(6));
+            work.attempt += 1;
+            self.actions.push_back(Action::Retry { pool, domain });
+            self.send(
+                backoff + self.cfg.hop_latency,
+                Node::Pool(pool),
+                Node::Pool(pool),
+                Msg::Enqueue(work_key),
+            );
+        } else {
+            self.actions.push_back(Action::WorkFailed { pool, domain });
+            self.send(
+                self.cfg.hop_latency,
+                Node::Pool(pool),
+                Node::Domain(domain),
+                Msg::WorkResult {
+                    work: work_key,
+                    ok: false,
+                },
+            );
+        }
+    }
+
+    #[inline]
+    fn send(&mut self, delay: SimDuration, from: Node, to: Node, msg: Msg) {
+        self.actions.push_back(Action::Send {
+            delay,
+            from,
+            to,
+            msg,
+        });
+    }
+
+    /// Checks the core's own bookkeeping; `Err` names what is inconsistent.
+    pub fn check_invariants(&self) -> Result<(), String> {
+        if self.jobs.len() as u64 != self.jobs_in_flight {
+            return Err(format!(
+                "{} live jobs but {} counted in flight",
+                self.jobs.len(),
+                self.jobs_in_flight
+            ));
+        }
+        for (i, a) in self.agents.iter().enumerate() {
+            if a.busy > self.cfg.agents[i].slots {
+                return Err(format!("agent #{i} runs {} items on {} slots", a.busy, self.cfg.agents[i].slots));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The domain-local pools a routed text selects in domain `d`: the ones
+/// whose keywords matched (default pool if none), closed under `requires`.
+pub fn select_pools(cfg: &CoreConfig, d: DomainIdx, route: &Route) -> u64 {
+    let dcfg = &cfg.domains[d.0 as usize];
+    let mut selected = 0u64;
+    for (local, p) in dcfg.pools.iter().enumerate() {
+        if route.pools.contains(*p) {
+            selected |= 1 << local;
+        }
+    }
+    if selected == 0 {
+        selected = 1;
+    }
+    loop {
+        let mut grown = selected;
+        let mut bits = selected;
+        while bits != 0 {
+            let local = bits.trailing_zeros() as usize;
+            bits &= bits - 1;
+            grown |= cfg.pools[dcfg.pools[local].0 as usize].requires;
+        }
+        if grown == selected {
+            return selected;
+        }
+        selected = grown;
+    }
+}
+
+/// The member with a free slot and the lowest busy/slots ratio.
+#[inline]
+fn least_busy(members: &[AgentIdx], state: &[AgentState], cfg: &[AgentCfg]) -> Option<AgentIdx> {
+    if let [only] = members {
+        let i = only.0 as usize;
+        return (state[i].busy < cfg[i].slots).then_some(*only);
+    }
+    let mut best: Option<(u64, u64, AgentIdx)> = None;
+    for &m in members {
+        let (busy, slots) = (state[m.0 as usize].busy as u64, cfg[m.0 as usize].slots as u64);
+        if busy >= slots {
+            continue;
+        }
+        let better = match best {
+            None => true,
+            Some((b, s, _)) => busy * s < b * slots,
+        };
+        if better {
+            best = Some((busy, slots, m));
+        }
+    }
+    best.map(|(_, _, m)| m)
+}
+
+/// Indices of the set bits of `mask`, ascending.
+#[inline]
+fn bit_indices(mut mask: u64) -> impl Iterator<Item = usize> {
+    std::iter::from_fn(move || {
+        if mask == 0 {
+            return None;
+        }
+        let i = mask.trailing_zeros() as usize;
+        mask &= mask - 1;
+        Some(i)
+    })
+}

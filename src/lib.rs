@@ -1,0 +1,16 @@
+//! esa-sim: a deterministic discrete-event simulator and benchmark harness
+//! for the ESA 105-agent organisation.
+//!
+//! The pipeline is `scenario` (parse + validate) → `org` (resolve the
+//! organisation) → `sim` (driver: clock, events, randomness) around `core`
+//! (the org's sans-IO logic) → `metrics` → `slo` → `report`.
+
+pub mod cli;
+pub mod core;
+pub mod metrics;
+pub mod org;
+pub mod report;
+pub mod scenario;
+pub mod sim;
+pub mod slo;
+pub mod time;

@@ -1,0 +1,554 @@
+//! Measurement: HdrHistograms (3 significant digits) for latency and queue
+//! wait, exact integer sums for means, counters per outcome, busy-slot
+//! integrals for utilisation, and an interval time series.
+//!
+//! The recorder is fed by the driver from the core's actions; it never
+//! changes the simulation. Memory is bounded by the org's size and the
+//! number of intervals, not by the number of jobs (no per-job storage).
+//! Jobs arriving before the warm-up ends are simulated but not measured.
+
+pub mod meter;
+pub mod summary;
+
+use hdrhistogram::Histogram;
+
+use crate::core::aggregate::Status;
+use crate::core::{AgentIdx, Core, DomainIdx, PoolIdx};
+use crate::time::SimInstant;
+use meter::Integral;
+use summary::*;
+
+/// Highest latency the histograms resolve: 30 simulated days.
+const HIST_MAX_NS: u64 = 30 * 86_400 * 1_000_000_000;
+
+fn histogram() -> Histogram<u64> {
+    Histogram::new_with_bounds(1, HIST_MAX_NS, 3).expect("static histogram bounds")
+}
+
+/// The static shape of the org, as the recorder needs it.
+#[derive(Clone, Debug)]
+pub struct Layout {
+    /// (id, name) per domain, in org order.
+    pub domains: Vec<(String, String)>,
+    pub agents: Vec<AgentLayout>,
+}
+
+#[derive(Clone, Debug)]
+pub struct AgentLayout {
+    pub id: String,
+    pub kind: String,
+    pub domain: Option<DomainIdx>,
+    pub pool: Option<PoolIdx>,
+    pub slots: u32,
+}
+
+/// One row of `timeseries.csv`.
+#[derive(Clone, Debug)]
+pub struct SeriesRow {
+    pub start_ns: u64,
+    pub end_ns: u64,
+    pub arrivals: u64,
+    pub completed: u64,
+    pub partial: u64,
+    pub failed: u64,
+    pub in_flight: u64,
+    pub p50_ns: u64,
+    pub p99_ns: u64,
+    pub domain_queue: Vec<u64>,
+    pub domain_util: Vec<f64>,
+}
+
+#[derive(Default)]
+struct Bucket {
+    arrivals: u64,
+    statuses: [u64; 4],
+}
+
+struct DomainRec {
+    subtasks: u64,
+    statuses: [u64; 4],
+    latency: Histogram<u64>,
+    latency_sum: u128,
+    busy: Integral,
+    busy_at_interval: u128,
+    capacity: u64,
+    retries: u64,
+    rejected: u64,
+    wait: Histogram<u64>,
+    wait_sum: u128,
+}
+
+#[derive(Default)]
+struct AgentRec {
+    busy: Integral,
+    attempts: u64,
+    failed_attempts: u64,
+    wait_sum: u128,
+    wait_count: u64,
+}
+
+/// Collects everything a report needs, as the run goes.
+pub struct Recorder {
+    layout: Layout,
+    warmup_ns: u64,
+    end_ns: u64,
+    interval_ns: u64,
+    next_boundary_ns: u64,
+    arrived_all: u64,
+    arrived: u64,
+    statuses_all: [u64; 4],
+    statuses: [u64; 4],
+    latency: Histogram<u64>,
+    latency_sum: u128,
+    wait: Histogram<u64>,
+    wait_sum: u128,
+    workers_sum: u64,
+    work: WorkCounts,
+    in_system: Integral,
+    sojourn_sum_all: u128,
+    domains: Vec<DomainRec>,
+    agents: Vec<AgentRec>,
+    /// Busy areas at warm-up end and load end, taken lazily.
+    window_marks: Vec<(u64, Vec<u128>)>,
+    bucket: Bucket,
+    bucket_latency: Histogram<u64>,
+    series: Vec<SeriesRow>,
+}
+
+impl Recorder {
+    pub fn new(layout: Layout, warmup: SimInstant, end: SimInstant, interval_ns: u64) -> Recorder {
+        let domains = (0..layout.domains.len())
+            .map(|d| DomainRec {
+                subtasks: 0,
+                statuses: [0; 4],
+                latency: histogram(),
+                latency_sum: 0,
+                busy: Integral::default(),
+                busy_at_interval: 0,
+                capacity: layout
+                    .agents
+                    .iter()
+                    .filter(|a| a.domain == Some(DomainIdx(d as u8)))
+                    .map(|a| a.slots as u64)
+                    .sum(),
+                retries: 0,
+                rejected: 0,
+                wait: histogram(),
+                wait_sum: 0,
+            })
+            .collect();
+        let agents = layout.agents.iter().map(|_| AgentRec::default()).collect();
+        Recorder {
+            layout,
+            warmup_ns: warmup.as_nanos(),
+            end_ns: end.as_nanos(),
+            interval_ns: interval_ns.max(1),
+            next_boundary_ns: interval_ns.max(1),
+            arrived_all: 0,
+            arrived: 0,
+            statuses_all: [0; 4],
+            statuses: [0; 4],
+            latency: histogram(),
+            latency_sum: 0,
+            wait: histogram(),
+            wait_sum: 0,
+            workers_sum: 0,
+            work: WorkCounts::default(),
+            in_system: Integral::default(),
+            sojourn_sum_all: 0,
+            domains,
+            agents,
+            window_marks: Vec::new(),
+            bucket: Bucket::default(),
+            bucket_latency: histogram(),
+            series: Vec::new(),
+        }
+    }
+
+    #[inline]
+    fn measured(&self, scheduled_ns: u64) -> bool {
+        scheduled_ns >= self.warmup_ns && scheduled_ns < self.end_ns
+    }
+
+    /// Closes every interval and window mark at or before `t`. Call before
+    /// applying the events at `t`: the state seen is the state at each mark.
+    #[inline]
+    pub fn advance_to(&mut self, t: SimInstant, core: &Core) {
+        let t = t.as_nanos();
+        if t >= self.next_boundary_ns {
+            self.close_intervals(t, core);
+        }
+        if self.window_marks.len() < 2 {
+            self.take_window_marks(t);
+        }
+    }
+
+    fn take_window_marks(&mut self, t: u64) {
+        for mark in [self.warmup_ns, self.end_ns] {
+            if self.window_marks.iter().any(|(m, _)| *m == mark) || t < mark {
+                continue;
+            }
+            let areas = self.agents.iter().map(|a| a.busy.area_at(mark)).collect();
+            self.window_marks.push((mark, areas));
+        }
+    }
+
+    fn close_intervals(&mut self, t: u64, core: &Core) {
+        while self.next_boundary_ns <= t {
+            let end = self.next_boundary_ns;
+            self.close_interval(end, core);
+            self.next_boundary_ns += self.interval_ns;
+        }
+    }
+
+    fn close_interval(&mut self, end: u64, core: &Core) {
+        let start = end.saturating_sub(self.interval_ns).min(end);
+        let start = self.series.last().map_or(start, |r| r.end_ns);
+        let span = (end - start).max(1) as f64;
+        let mut domain_queue = Vec::with_capacity(self.domains.len());
+        let mut domain_util = Vec::with_capacity(self.domains.len());
+        for (d, rec) in self.domains.iter_mut().enumerate() {
+            domain_queue.push(core.queued_in_domain(DomainIdx(d as u8)) as u64);
+            let area = rec.busy.area_at(end);
+            let used = (area - rec.busy_at_interval) as f64;
+            rec.busy_at_interval = area;
+            domain_util.push(if rec.capacity == 0 { 0.0 } else { used / (rec.capacity as f64 * span) });
+        }
+        let b = std::mem::take(&mut self.bucket);
+        self.series.push(SeriesRow {
+            start_ns: start,
+            end_ns: end,
+            arrivals: b.arrivals,
+            completed: b.statuses[0] + b.statuses[1],
+            partial: b.statuses[2],
+            failed: b.statuses[3],
+            in_flight: core.jobs_in_flight(),
+            p50_ns: quantile(&self.bucket_latency, 0.5),
+            p99_ns: quantile(&self.bucket_latency, 0.99),
+            domain_queue,
+            domain_util,
+        });
+        self.bucket_latency.reset();
+    }
+
+    // ---- events ---------------------------------------------------------
+
+    #[inline]
+    pub fn on_arrival(&mut self, t: SimInstant) {
+        let t = t.as_nanos();
+        self.arrived_all += 1;
+        self.in_system.add(t, 1);
+        self.bucket.arrivals += 1;
+        if self.measured(t) {
+            self.arrived += 1;
+        }
+    }
+
+    #[inline]
+    pub fn on_subtask(&mut self, scheduled: SimInstant, domain: DomainIdx) {
+        if self.measured(scheduled.as_nanos()) {
+            self.domains[domain.0 as usize].subtasks += 1;
+        }
+    }
+
+    #[inline]
+    pub fn on_start(&mut self, t: SimInstant, agent: AgentIdx, domain: DomainIdx, queued_at: SimInstant) {
+        let t = t.as_nanos();
+        let measured = self.measured(queued_at.as_nanos());
+        let a = &mut self.agents[agent.0 as usize];
+        a.busy.add(t, 1);
+        a.attempts += 1;
+        self.domains[domain.0 as usize].busy.add(t, 1);
+        self.work.attempts += 1;
+        if measured {
+            let wait = t - queued_at.as_nanos();
+            a.wait_sum += wait as u128;
+            a.wait_count += 1;
+            self.wait.saturating_record(wait);
+            self.wait_sum += wait as u128;
+            let d = &mut self.domains[domain.0 as usize];
+            d.wait.saturating_record(wait);
+            d.wait_sum += wait as u128;
+        }
+    }
+
+    /// An attempt ended (`busy_ns` of service). `ok = false`: it failed.
+    #[inline]
+    pub fn on_finish(&mut self, t: SimInstant, agent: AgentIdx, domain: DomainIdx, ok: bool, busy_ns: u64) {
+        let t = t.as_nanos();
+        let a = &mut self.agents[agent.0 as usize];
+        a.busy.sub(t, 1);
+        self.domains[domain.0 as usize].busy.sub(t, 1);
+        if ok {
+            self.work.succeeded += 1;
+        } else {
+            a.failed_attempts += 1;
+            self.work.failed_attempts += 1;
+            self.work.wasted_ns += busy_ns;
+        }
+    }
+
+    pub fn on_retry(&mut self, domain: DomainIdx) {
+        self.work.retries += 1;
+        self.domains[domain.0 as usize].retries += 1;
+    }
+
+    pub fn on_rejected(&mut self, domain: DomainIdx) {
+        self.work.rejected += 1;
+        self.domains[domain.0 as usize].rejected += 1;
+    }
+
+    pub fn on_work_failed(&mut self) {
+        self.work.failed_items += 1;
+    }
+
+    #[inline]
+    pub fn on_domain_result(&mut self, t: SimInstant, domain: DomainIdx, scheduled: SimInstant, status: Status) {
+        if !self.measured(scheduled.as_nanos()) {
+            return;
+        }
+        let latency = t.as_nanos() - scheduled.as_nanos();
+        let d = &mut self.domains[domain.0 as usize];
+        d.statuses[status as usize] += 1;
+        d.latency.saturating_record(latency);
+        d.latency_sum += latency as u128;
+    }
+
+    #[inline]
+    pub fn on_job_result(&mut self, t: SimInstant, scheduled: SimInstant, status: Status, workers: u16) {
+        let (t, s) = (t.as_nanos(), scheduled.as_nanos());
+        let latency = t - s;
+        self.in_system.sub(t, 1);
+        self.sojourn_sum_all += latency as u128;
+        self.statuses_all[status as usize] += 1;
+        self.bucket.statuses[status as usize] += 1;
+        self.bucket_latency.saturating_record(latency);
+        if self.measured(s) {
+            self.statuses[status as usize] += 1;
+            self.latency.saturating_record(latency);
+            self.latency_sum += latency as u128;
+            self.workers_sum += workers as u64;
+        }
+    }
+
+    /// The time series so far.
+    pub fn series(&self) -> &[SeriesRow] {
+        &self.series
+    }
+
+    /// The overall latency histogram (measured jobs).
+    pub fn latency_histogram(&self) -> &Histogram<u64> {
+        &self.latency
+    }
+
+    pub fn layout(&self) -> &Layout {
+        &self.layout
+    }
+
+    /// Closes the last (possibly partial) interval at the run's end.
+    pub fn finish(&mut self, end: SimInstant, core: &Core) {
+        self.advance_to(end, core);
+        let last_end = self.series.last().map_or(0, |r| r.end_ns);
+        if end.as_nanos() > last_end {
+            self.close_interval(end.as_nanos(), core);
+        }
+    }
+
+    /// Builds the summary (SLO verdicts are filled in by the caller).
+    pub fn summary(&self, end: SimInstant, core: &Core, scenario: ScenarioRef) -> Summary {
+        let end_ns = end.as_nanos();
+        let window_s = (self.end_ns - self.warmup_ns) as f64 / 1e9;
+        let jobs = counts(self.arrived, &self.statuses, 0);
+        let in_flight_all = core.jobs_in_flight();
+        let jobs_all = counts(self.arrived_all, &self.statuses_all, in_flight_all);
+        let jobs = JobCounts {
+            in_flight_at_end: jobs.arrived.saturating_sub(jobs.results()).min(in_flight_all),
+            ..jobs
+        };
+        let jobs = JobCounts {
+            lost: jobs.arrived - jobs.results() - jobs.in_flight_at_end,
+            ..jobs
+        };
+        let ok = (jobs.completed + jobs.completed_with_warnings) as f64;
+        Summary {
+            esa_sim_version: env!("CARGO_PKG_VERSION").to_string(),
+            scenario,
+            window_ns: Window { start: self.warmup_ns, end: self.end_ns },
+            sim_end_ns: end_ns,
+            jobs,
+            jobs_all,
+            throughput_per_min: per_min(ok, window_s),
+            completion: ratio(ok, jobs.arrived as f64),
+            latency_ns: latency_of(&self.latency, self.latency_sum),
+            queue_wait_ns: wait_of(&self.wait, self.wait_sum),
+            workers_per_job_mean: ratio(self.workers_sum as f64, jobs.results() as f64),
+            utilization: self.utilization_overall(),
+            recovery_time_ns: 0,
+            work: self.work,
+            little: self.little(end_ns),
+            domains: self.domain_summaries(core, window_s),
+            agents: self.agent_summaries(core),
+            slo: Vec::new(),
+            passed: true,
+        }
+    }
+
+    fn window_busy(&self, agent: usize) -> u128 {
+        let at = |mark: u64| {
+            self.window_marks
+                .iter()
+                .find(|(m, _)| *m == mark)
+                .map_or_else(|| self.agents[agent].busy.area_at(mark), |(_, v)| v[agent])
+        };
+        at(self.end_ns).saturating_sub(at(self.warmup_ns))
+    }
+
+    fn window_ns(&self) -> f64 {
+        (self.end_ns - self.warmup_ns).max(1) as f64
+    }
+
+    fn utilization_overall(&self) -> f64 {
+        let busy: u128 = (0..self.agents.len()).map(|a| self.window_busy(a)).sum();
+        let slots: u64 = self.layout.agents.iter().filter(|a| a.domain.is_some()).map(|a| a.slots as u64).sum();
+        ratio(busy as f64, slots as f64 * self.window_ns())
+    }
+
+    fn little(&self, end_ns: u64) -> Little {
+        let area = self.in_system.area_at(end_ns);
+        let results: u64 = self.statuses_all.iter().sum();
+        let t = end_ns.max(1) as f64;
+        Little {
+            jobs_in_system_area_ns: area,
+            sojourn_sum_ns: self.sojourn_sum_all,
+            time_ns: end_ns,
+            mean_in_system: area as f64 / t,
+            arrival_rate_per_s: self.arrived_all as f64 / (t / 1e9),
+            mean_sojourn_s: ratio(self.sojourn_sum_all as f64 / 1e9, results as f64),
+        }
+    }
+
+    fn domain_summaries(&self, core: &Core, window_s: f64) -> OrderedMap<DomainSummary> {
+        let mut out = Vec::new();
+        for (d, rec) in self.domains.iter().enumerate() {
+            let (id, name) = &self.layout.domains[d];
+            let busy: u128 = self
+                .layout
+                .agents
+                .iter()
+                .enumerate()
+                .filter(|(_, a)| a.domain == Some(DomainIdx(d as u8)))
+                .map(|(i, _)| self.window_busy(i))
+                .sum();
+            let max_queue = core.config().domains[d]
+                .pools
+                .iter()
+                .map(|p| core.pool_queue(*p).1 as u64)
+                .sum();
+            let ok = (rec.statuses[0] + rec.statuses[1]) as f64;
+            out.push((
+                id.clone(),
+                DomainSummary {
+                    name: name.clone(),
+                    arrived: rec.subtasks,
+                    completed: rec.statuses[0],
+                    completed_with_warnings: rec.statuses[1],
+                    partial: rec.statuses[2],
+                    failed: rec.statuses[3],
+                    completion: ratio(ok, rec.subtasks as f64),
+                    throughput_per_min: per_min(ok, window_s),
+                    capacity_slots: rec.capacity,
+                    utilization: ratio(busy as f64, rec.capacity as f64 * self.window_ns()),
+                    max_queue_depth: max_queue,
+                    queue_wait_ns: wait_of(&rec.wait, rec.wait_sum),
+                    latency_ns: latency_of(&rec.latency, rec.latency_sum),
+                    retries: rec.retries,
+                    rejected: rec.rejected,
+                },
+            ));
+        }
+        OrderedMap(out)
+    }
+
+    fn agent_summaries(&self, core: &Core) -> OrderedMap<AgentSummary> {
+        let mut out = Vec::new();
+        for (i, a) in self.layout.agents.iter().enumerate() {
+            let (Some(domain), Some(pool)) = (a.domain, a.pool) else {
+                continue;
+            };
+            let rec = &self.agents[i];
+            out.push((
+                a.id.clone(),
+                AgentSummary {
+                    kind: a.kind.clone(),
+                    domain: self.layout.domains[domain.0 as usize].0.clone(),
+                    slots: a.slots as u64,
+                    utilization: ratio(self.window_busy(i) as f64, a.slots as f64 * self.window_ns()),
+                    attempts: rec.attempts,
+                    failed_attempts: rec.failed_attempts,
+                    max_queue_depth: core.pool_queue(pool).1 as u64,
+                    queue_wait_mean_ns: ratio(rec.wait_sum as f64, rec.wait_count as f64),
+                },
+            ));
+        }
+        OrderedMap(out)
+    }
+}
+
+fn counts(arrived: u64, statuses: &[u64; 4], in_flight: u64) -> JobCounts {
+    let results: u64 = statuses.iter().sum();
+    JobCounts {
+        arrived,
+        completed: statuses[Status::Completed as usize],
+        completed_with_warnings: statuses[Status::CompletedWithWarnings as usize],
+        partial: statuses[Status::Partial as usize],
+        failed: statuses[Status::Failed as usize],
+        lost: arrived.saturating_sub(results + in_flight),
+        in_flight_at_end: in_flight,
+    }
+}
+
+fn ratio(a: f64, b: f64) -> f64 {
+    if b > 0.0 {
+        a / b
+    } else {
+        0.0
+    }
+}
+
+fn per_min(count: f64, window_s: f64) -> f64 {
+    ratio(count * 60.0, window_s)
+}
+
+/// The histogram's value at quantile `q` (highest equivalent value), 0 if empty.
+pub fn quantile(h: &Histogram<u64>, q: f64) -> u64 {
+    if h.is_empty() {
+        0
+    } else {
+        h.highest_equivalent(h.value_at_quantile(q))
+    }
+}
+
+fn latency_of(h: &Histogram<u64>, sum: u128) -> Latency {
+    let n = h.len();
+    Latency {
+        count: n,
+        mean: ratio(sum as f64, n as f64),
+        p50: quantile(h, 0.50),
+        p90: quantile(h, 0.90),
+        p95: quantile(h, 0.95),
+        p99: quantile(h, 0.99),
+        p999: quantile(h, 0.999),
+        max: if n == 0 { 0 } else { h.highest_equivalent(h.max()) },
+    }
+}
+
+fn wait_of(h: &Histogram<u64>, sum: u128) -> QueueWait {
+    let n = h.len();
+    QueueWait {
+        count: n,
+        mean: ratio(sum as f64, n as f64),
+        p50: quantile(h, 0.50),
+        p99: quantile(h, 0.99),
+        max: if n == 0 { 0 } else { h.highest_equivalent(h.max()) },
+    }
+}

@@ -1,0 +1,175 @@
+//! The run's results as plain data: what `summary.json` holds and what the
+//! SLO evaluator and the terminal report read. Field names are stable (CI
+//! and scripts read them); durations are integer ns with a `_ns` suffix.
+
+use serde::ser::{Serialize, SerializeMap, Serializer};
+use serde::Serialize as DeriveSerialize;
+
+/// A JSON object whose keys keep insertion (org) order.
+#[derive(Clone, Debug, Default)]
+pub struct OrderedMap<T>(pub Vec<(String, T)>);
+
+impl<T> OrderedMap<T> {
+    pub fn get(&self, key: &str) -> Option<&T> {
+        self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v)
+    }
+}
+
+impl<T: Serialize> Serialize for OrderedMap<T> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut map = s.serialize_map(Some(self.0.len()))?;
+        for (k, v) in &self.0 {
+            map.serialize_entry(k, v)?;
+        }
+        map.end()
+    }
+}
+
+#[derive(Clone, Debug, DeriveSerialize)]
+pub struct Summary {
+    pub esa_sim_version: String,
+    pub scenario: ScenarioRef,
+    pub window_ns: Window,
+    /// Simulated time when the run stopped.
+    pub sim_end_ns: u64,
+    /// Jobs that arrived in the measured window, by final outcome.
+    pub jobs: JobCounts,
+    /// All jobs of the run, warm-up included (for conservation checks).
+    pub jobs_all: JobCounts,
+    pub throughput_per_min: f64,
+    /// (completed + completed_with_warnings) ÷ measured arrivals.
+    pub completion: f64,
+    pub latency_ns: Latency,
+    pub queue_wait_ns: QueueWait,
+    pub workers_per_job_mean: f64,
+    pub utilization: f64,
+    /// Longest time from a fault to the re-dispatch of all the work it
+    /// orphaned (0 when nothing failed).
+    pub recovery_time_ns: u64,
+    pub work: WorkCounts,
+    pub little: Little,
+    pub domains: OrderedMap<DomainSummary>,
+    pub agents: OrderedMap<AgentSummary>,
+    pub slo: Vec<SloVerdict>,
+    pub passed: bool,
+}
+
+#[derive(Clone, Debug, DeriveSerialize)]
+pub struct ScenarioRef {
+    pub name: String,
+    pub seed: u64,
+    pub hash: String,
+    pub overrides: Vec<String>,
+}
+
+#[derive(Clone, Copy, Debug, DeriveSerialize)]
+pub struct Window {
+    pub start: u64,
+    pub end: u64,
+}
+
+#[derive(Clone, Copy, Debug, Default, DeriveSerialize, PartialEq, Eq)]
+pub struct JobCounts {
+    pub arrived: u64,
+    pub completed: u64,
+    pub completed_with_warnings: u64,
+    pub partial: u64,
+    pub failed: u64,
+    /// Arrived jobs with neither a result nor a place in flight: always 0
+    /// unless esa-sim has a bug (the run then exits 3).
+    pub lost: u64,
+    pub in_flight_at_end: u64,
+}
+
+impl JobCounts {
+    pub fn results(&self) -> u64 {
+        self.completed + self.completed_with_warnings + self.partial + self.failed
+    }
+}
+
+#[derive(Clone, Copy, Debug, Default, DeriveSerialize)]
+pub struct Latency {
+    pub count: u64,
+    pub mean: f64,
+    pub p50: u64,
+    pub p90: u64,
+    pub p95: u64,
+    pub p99: u64,
+    pub p999: u64,
+    pub max: u64,
+}
+
+#[derive(Clone, Copy, Debug, Default, DeriveSerialize)]
+pub struct QueueWait {
+    pub count: u64,
+    pub mean: f64,
+    pub p50: u64,
+    pub p99: u64,
+    pub max: u64,
+}
+
+/// Work-item level counters over the whole run.
+#[derive(Clone, Copy, Debug, Default, DeriveSerialize)]
+pub struct WorkCounts {
+    pub attempts: u64,
+    pub succeeded: u64,
+    pub failed_attempts: u64,
+    pub retries: u64,
+    pub rejected: u64,
+    pub failed_items: u64,
+    /// Service time spent on attempts that failed, in ns.
+    pub wasted_ns: u64,
+}
+
+/// Little's law on the whole run: L = λW with L = ∫N(t)dt / T and
+/// W the mean sojourn of the jobs with a result. Exact when the run ends
+/// empty, since then ∫N(t)dt is the sum of all sojourn times.
+#[derive(Clone, Copy, Debug, Default, DeriveSerialize)]
+pub struct Little {
+    pub jobs_in_system_area_ns: u128,
+    pub sojourn_sum_ns: u128,
+    pub time_ns: u64,
+    pub mean_in_system: f64,
+    pub arrival_rate_per_s: f64,
+    pub mean_sojourn_s: f64,
+}
+
+#[derive(Clone, Debug, Default, DeriveSerialize)]
+pub struct DomainSummary {
+    pub name: String,
+    pub arrived: u64,
+    pub completed: u64,
+    pub completed_with_warnings: u64,
+    pub partial: u64,
+    pub failed: u64,
+    pub completion: f64,
+    pub throughput_per_min: f64,
+    pub capacity_slots: u64,
+    pub utilization: f64,
+    pub max_queue_depth: u64,
+    pub queue_wait_ns: QueueWait,
+    pub latency_ns: Latency,
+    pub retries: u64,
+    pub rejected: u64,
+}
+
+#[derive(Clone, Debug, Default, DeriveSerialize)]
+pub struct AgentSummary {
+    pub kind: String,
+    pub domain: String,
+    pub slots: u64,
+    pub utilization: f64,
+    pub attempts: u64,
+    pub failed_attempts: u64,
+    pub max_queue_depth: u64,
+    pub queue_wait_mean_ns: f64,
+}
+
+#[derive(Clone, Debug, DeriveSerialize)]
+pub struct SloVerdict {
+    pub metric: String,
+    pub target: String,
+    pub measured: f64,
+    pub unit: &'static str,
+    pub pass: bool,
+}

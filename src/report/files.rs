@@ -1,0 +1,91 @@
+//! The deterministic report files: `summary.json`, `timeseries.csv` and
+//! `latency.hgrm`. Byte-identical for the same scenario, seed and version.
+
+use std::io::{self, Write};
+
+use super::{RunReport, Reporter};
+
+/// `summary.json`: the run's results and SLO verdicts, pretty-printed.
+pub struct SummaryJson;
+
+impl Reporter for SummaryJson {
+    fn file_name(&self) -> &'static str {
+        "summary.json"
+    }
+    fn write(&self, report: &RunReport, out: &mut dyn Write) -> io::Result<()> {
+        serde_json::to_writer_pretty(&mut *out, report.summary)?;
+        out.write_all(b"\n")
+    }
+}
+
+/// `timeseries.csv`: one row per interval, with per-domain queue depth and
+/// utilisation columns.
+pub struct TimeseriesCsv;
+
+impl Reporter for TimeseriesCsv {
+    fn file_name(&self) -> &'static str {
+        "timeseries.csv"
+    }
+    fn write(&self, report: &RunReport, out: &mut dyn Write) -> io::Result<()> {
+        let mut w = csv::Writer::from_writer(out);
+        let domains = &report.recorder.layout().domains;
+        let mut header: Vec<String> = [
+            "start_ns", "end_ns", "arrivals", "completed", "partial", "failed", "in_flight", "p50_ns", "p99_ns",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        header.extend(domains.iter().map(|(id, _)| format!("{id}_queue")));
+        header.extend(domains.iter().map(|(id, _)| format!("{id}_util")));
+        w.write_record(&header)?;
+        for r in report.recorder.series() {
+            let mut rec = vec![
+                r.start_ns.to_string(),
+                r.end_ns.to_string(),
+                r.arrivals.to_string(),
+                r.completed.to_string(),
+                r.partial.to_string(),
+                r.failed.to_string(),
+                r.in_flight.to_string(),
+                r.p50_ns.to_string(),
+                r.p99_ns.to_string(),
+            ];
+            rec.extend(r.domain_queue.iter().map(|q| q.to_string()));
+            rec.extend(r.domain_util.iter().map(|u| format!("{u:.4}")));
+            w.write_record(&rec)?;
+        }
+        w.flush()
+    }
+}
+
+/// `latency.hgrm`: HdrHistogram's percentile-distribution text, values in
+/// milliseconds, as HdrHistogram's plotter reads it.
+pub struct LatencyHgrm;
+
+impl Reporter for LatencyHgrm {
+    fn file_name(&self) -> &'static str {
+        "latency.hgrm"
+    }
+    fn write(&self, report: &RunReport, out: &mut dyn Write) -> io::Result<()> {
+        let h = report.recorder.latency_histogram();
+        const SCALE: f64 = 1e6; // ns → ms
+        writeln!(out, "{:>12} {:>14} {:>10} {:>14}\n", "Value", "Percentile", "TotalCount", "1/(1-Percentile)")?;
+        let mut total = 0u64;
+        for v in h.iter_quantiles(5) {
+            total += v.count_since_last_iteration();
+            let q = v.quantile_iterated_to();
+            let value = h.highest_equivalent(v.value_iterated_to()) as f64 / SCALE;
+            if q < 1.0 {
+                writeln!(out, "{value:>12.3} {q:>14.12} {total:>10} {:>14.2}", 1.0 / (1.0 - q))?;
+            } else {
+                writeln!(out, "{value:>12.3} {q:>14.12} {total:>10}")?;
+            }
+        }
+        let mean = if h.is_empty() { 0.0 } else { h.mean() / SCALE };
+        let sd = if h.is_empty() { 0.0 } else { h.stdev() / SCALE };
+        let max = if h.is_empty() { 0.0 } else { h.highest_equivalent(h.max()) as f64 / SCALE };
+        writeln!(out, "#[Mean    = {mean:>12.3}, StdDeviation   = {sd:>12.3}]")?;
+        writeln!(out, "#[Max     = {max:>12.3}, Total count    = {:>12}]", h.len())?;
+        writeln!(out, "#[Buckets = {:>12}, SubBuckets     = {:>12}]", h.buckets(), h.distinct_values())
+    }
+}

@@ -1,0 +1,156 @@
+//! The terminal summary: what happened, per-domain lines, and the SLO table
+//! with PASS/FAIL. Deterministic like the files (wall-clock figures are
+//! printed separately by the CLI).
+
+use std::io::{self, Write};
+
+use super::{fmt_ns, RunReport, Reporter};
+use crate::metrics::summary::{SloVerdict, Summary};
+
+/// The human-readable summary.
+pub struct TextSummary;
+
+impl Reporter for TextSummary {
+    fn file_name(&self) -> &'static str {
+        "summary.txt"
+    }
+    fn write(&self, report: &RunReport, out: &mut dyn Write) -> io::Result<()> {
+        let s = report.summary;
+        header(s, out)?;
+        jobs(s, out)?;
+        domains(s, out)?;
+        slo_table(&s.slo, out)?;
+        verdict(s, out)
+    }
+}
+
+fn header(s: &Summary, out: &mut dyn Write) -> io::Result<()> {
+    let hash = s.scenario.hash.get(..19).unwrap_or(&s.scenario.hash);
+    writeln!(out, "esa-sim {} · scenario {} · seed {} · {hash}…", s.esa_sim_version, s.scenario.name, s.scenario.seed)?;
+    for o in &s.scenario.overrides {
+        writeln!(out, "  --set {o}")?;
+    }
+    writeln!(
+        out,
+        "measured window {} – {} · run ended at {}",
+        fmt_ns(s.window_ns.start as f64),
+        fmt_ns(s.window_ns.end as f64),
+        fmt_ns(s.sim_end_ns as f64)
+    )
+}
+
+fn jobs(s: &Summary, out: &mut dyn Write) -> io::Result<()> {
+    let j = &s.jobs;
+    writeln!(out)?;
+    writeln!(
+        out,
+        "jobs        {} arrived · {} completed · {} with warnings · {} partial · {} failed · {} in flight · {} lost",
+        j.arrived, j.completed, j.completed_with_warnings, j.partial, j.failed, j.in_flight_at_end, j.lost
+    )?;
+    let l = &s.latency_ns;
+    writeln!(
+        out,
+        "latency     mean {} · p50 {} · p90 {} · p99 {} · p99.9 {} · max {}",
+        fmt_ns(l.mean),
+        fmt_ns(l.p50 as f64),
+        fmt_ns(l.p90 as f64),
+        fmt_ns(l.p99 as f64),
+        fmt_ns(l.p999 as f64),
+        fmt_ns(l.max as f64)
+    )?;
+    writeln!(
+        out,
+        "throughput  {:.1}/min · completion {:.3}% · utilisation {:.1}% · queue wait mean {} · {:.2} workers/job",
+        s.throughput_per_min,
+        s.completion * 100.0,
+        s.utilization * 100.0,
+        fmt_ns(s.queue_wait_ns.mean),
+        s.workers_per_job_mean
+    )?;
+    let w = &s.work;
+    if w.retries + w.rejected + w.failed_attempts > 0 {
+        writeln!(
+            out,
+            "work        {} attempts · {} failed attempts · {} retries · {} rejected (queue full) · {} items given up · {} wasted",
+            w.attempts,
+            w.failed_attempts,
+            w.retries,
+            w.rejected,
+            w.failed_items,
+            fmt_ns(w.wasted_ns as f64)
+        )?;
+    }
+    Ok(())
+}
+
+fn domains(s: &Summary, out: &mut dyn Write) -> io::Result<()> {
+    let active: Vec<_> = s.domains.0.iter().filter(|(_, d)| d.arrived > 0 || d.capacity_slots > 0).collect();
+    if active.is_empty() {
+        return Ok(());
+    }
+    writeln!(out)?;
+    writeln!(
+        out,
+        "{:<6} {:<24} {:>9} {:>8} {:>7} {:>7} {:>7} {:>10} {:>10}",
+        "domain", "name", "subtasks", "done %", "partial", "failed", "util %", "mean lat", "p99 lat"
+    )?;
+    for (id, d) in active {
+        writeln!(
+            out,
+            "{:<6} {:<24} {:>9} {:>8.2} {:>7} {:>7} {:>7.1} {:>10} {:>10}",
+            id,
+            truncate(&d.name, 24),
+            d.arrived,
+            d.completion * 100.0,
+            d.partial,
+            d.failed,
+            d.utilization * 100.0,
+            fmt_ns(d.latency_ns.mean),
+            fmt_ns(d.latency_ns.p99 as f64)
+        )?;
+    }
+    Ok(())
+}
+
+fn truncate(s: &str, n: usize) -> String {
+    if s.chars().count() <= n {
+        s.to_string()
+    } else {
+        s.chars().take(n - 1).chain(std::iter::once('…')).collect()
+    }
+}
+
+/// A measured value in its unit's natural form.
+pub fn fmt_measured(v: &SloVerdict) -> String {
+    match v.unit {
+        "ns" => fmt_ns(v.measured),
+        "per_min" => format!("{:.1}/min", v.measured),
+        "fraction" => format!("{:.3}%", v.measured * 100.0),
+        _ => format!("{}", v.measured),
+    }
+}
+
+fn slo_table(slos: &[SloVerdict], out: &mut dyn Write) -> io::Result<()> {
+    if slos.is_empty() {
+        return Ok(());
+    }
+    writeln!(out)?;
+    writeln!(out, "{:<32} {:<14} {:>14}  result", "SLO", "target", "measured")?;
+    for v in slos {
+        let result = if v.pass { "PASS" } else { "FAIL" };
+        writeln!(out, "{:<32} {:<14} {:>14}  {result}", v.metric, v.target, fmt_measured(v))?;
+    }
+    Ok(())
+}
+
+fn verdict(s: &Summary, out: &mut dyn Write) -> io::Result<()> {
+    let failed = s.slo.iter().filter(|v| !v.pass).count();
+    writeln!(out)?;
+    if s.slo.is_empty() {
+        writeln!(out, "no SLOs defined → exit 0")
+    } else if failed == 0 {
+        writeln!(out, "all {} SLOs met → exit 0", s.slo.len())
+    } else {
+        writeln!(out, "{failed} of {} SLOs breached → exit 1", s.slo.len())
+    }
+}

@@ -1,0 +1,238 @@
+//! The scenario boundary's one error type, and how its locations are found.
+//!
+//! Every message says what is wrong, where (`file:line:col` plus the key
+//! path) and how to fix it. Locations come from [`SpanIndex`] over the
+//! original file text; values that came from a `--set` override are reported
+//! as such, since they have no place in the file.
+
+use super::model::SourceInfo;
+use super::span::{parent_path, SpanIndex};
+use std::fmt;
+
+/// Where in the input a problem is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Location {
+    /// The scenario (or org) file, as given.
+    pub file: String,
+    /// 1-based line and column of the key, when it is in the file.
+    pub line_col: Option<(usize, usize)>,
+    /// The `--set key=value` argument the value came from, if any.
+    pub set_arg: Option<String>,
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(arg) = &self.set_arg {
+            return write!(f, "`--set {arg}` (applied to {})", self.file);
+        }
+        match self.line_col {
+            Some((line, col)) => write!(f, "{}:{line}:{col}", self.file),
+            None => f.write_str(&self.file),
+        }
+    }
+}
+
+/// Everything that can be wrong with a scenario or org file.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ScenarioError {
+    /// The file could not be read.
+    #[error("cannot read scenario file `{path}`: {reason} — check that the path exists and is a readable UTF-8 TOML file")]
+    Read { path: String, reason: String },
+    /// The file has no content (or only comments).
+    #[error("{file} is empty — a scenario needs at least [scenario] (name, duration), [org] (preset) and one [[load]]; see DESIGN.md §3")]
+    Empty { file: String },
+    /// The text is not valid TOML.
+    #[error("invalid TOML at {at}: {message} — fix the syntax at that position")]
+    Syntax { at: Location, message: String },
+    /// A whole required table is absent.
+    #[error("missing [{table}] in {file} — {help}")]
+    MissingTable {
+        table: String,
+        file: String,
+        help: String,
+    },
+    /// A key that the format does not know.
+    #[error("unknown key `{key}` in {table} at {at} — {hint}")]
+    UnknownKey {
+        key: String,
+        key_path: String,
+        table: String,
+        at: Location,
+        hint: String,
+    },
+    /// A required key is absent.
+    #[error("missing required key `{key_path}` in {at} — {help}")]
+    MissingKey {
+        key_path: String,
+        at: Location,
+        help: String,
+    },
+    /// A value of the wrong type, out of range, or inconsistent with others.
+    #[error("invalid `{key_path}` at {at}: {message}")]
+    Invalid {
+        key_path: String,
+        at: Location,
+        message: String,
+    },
+    /// A malformed `--set` argument, or one naming a path that does not exist.
+    #[error("bad `--set {arg}`: {message}")]
+    Override { arg: String, message: String },
+}
+
+impl ScenarioError {
+    /// An error about `key_path` (`"org.fallback_domain"`, `"fault[2].target"`)
+    /// found after parsing, e.g. while building the org. The location is the
+    /// key's place in the scenario text, or its nearest enclosing table when
+    /// the key was defaulted, or the `--set` argument it came from.
+    pub fn invalid(source: &SourceInfo, key_path: &str, message: impl Into<String>) -> Self {
+        let index = SpanIndex::build(&source.text);
+        let overrides = super::overrides::override_paths(&source.overrides);
+        let ctx = Ctx {
+            origin: &source.path,
+            index: &index,
+            overrides: &overrides,
+        };
+        ctx.invalid(key_path, message)
+    }
+
+    /// The location this error points at, if it has one.
+    pub fn location(&self) -> Option<&Location> {
+        match self {
+            ScenarioError::Syntax { at, .. }
+            | ScenarioError::UnknownKey { at, .. }
+            | ScenarioError::MissingKey { at, .. }
+            | ScenarioError::Invalid { at, .. } => Some(at),
+            _ => None,
+        }
+    }
+}
+
+/// What error construction needs: the file name, where keys are, and which
+/// paths were overridden on the command line.
+pub(crate) struct Ctx<'a> {
+    pub origin: &'a str,
+    pub index: &'a SpanIndex,
+    /// (canonical key path, `key=value` argument), in application order.
+    pub overrides: &'a [(String, String)],
+}
+
+impl Ctx<'_> {
+    /// The location of `key_path`, falling back to its enclosing tables.
+    pub fn locate(&self, key_path: &str) -> Location {
+        let set_arg = self
+            .overrides
+            .iter()
+            .rev()
+            .find(|(p, _)| is_same_or_ancestor(p, key_path))
+            .map(|(_, arg)| arg.clone());
+        let mut path = Some(key_path.to_string());
+        let mut line_col = None;
+        while let Some(p) = path {
+            if let Some(pos) = self.index.line_col(&p) {
+                line_col = Some(pos);
+                break;
+            }
+            path = parent_path(&p);
+        }
+        Location {
+            file: self.origin.to_string(),
+            line_col,
+            set_arg,
+        }
+    }
+
+    pub fn invalid(&self, key_path: &str, message: impl Into<String>) -> ScenarioError {
+        ScenarioError::Invalid {
+            key_path: key_path.to_string(),
+            at: self.locate(key_path),
+            message: message.into(),
+        }
+    }
+
+    pub fn missing(&self, key_path: &str, help: impl Into<String>) -> ScenarioError {
+        ScenarioError::MissingKey {
+            key_path: key_path.to_string(),
+            at: self.locate(key_path),
+            help: help.into(),
+        }
+    }
+
+    /// An unknown key at `key_path`, with a suggestion from `known`.
+    pub fn unknown_key(&self, key_path: &str, known: &[&str]) -> ScenarioError {
+        let (table, key) = match key_path.rsplit_once('.') {
+            Some((t, k)) => (format!("[{t}]"), k),
+            None => ("the top level".to_string(), key_path),
+        };
+        ScenarioError::UnknownKey {
+            key: key.to_string(),
+            key_path: key_path.to_string(),
+            table,
+            at: self.locate(key_path),
+            hint: suggestion_hint(key, known, "allowed keys here"),
+        }
+    }
+}
+
+/// `"did you mean `x`?"` when a candidate is close, else the list of choices.
+pub(crate) fn suggestion_hint(word: &str, known: &[&str], what: &str) -> String {
+    match did_you_mean(word, known) {
+        Some(best) => format!("did you mean `{best}`?"),
+        None if known.is_empty() => "this table takes no keys; remove it".to_string(),
+        None => format!("{what}: {}", quoted_list(known)),
+    }
+}
+
+/// The known word closest to `word`, if it is close enough to be a typo.
+pub(crate) fn did_you_mean<'k>(word: &str, known: &[&'k str]) -> Option<&'k str> {
+    let lower = word.to_ascii_lowercase();
+    known
+        .iter()
+        .map(|k| {
+            (
+                strsim::jaro_winkler(&lower, k),
+                strsim::levenshtein(&lower, k),
+                *k,
+            )
+        })
+        .filter(|&(jw, lev, _)| jw >= 0.85 || lev <= 2)
+        .max_by(|a, b| a.0.total_cmp(&b.0).then(b.1.cmp(&a.1)))
+        .map(|(_, _, k)| k)
+}
+
+/// `` `a`, `b`, `c` ``
+pub(crate) fn quoted_list(items: &[&str]) -> String {
+    items
+        .iter()
+        .map(|s| format!("`{s}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// True when `path` equals `ancestor` or lies inside it.
+fn is_same_or_ancestor(ancestor: &str, path: &str) -> bool {
+    path == ancestor
+        || path
+            .strip_prefix(ancestor)
+            .is_some_and(|rest| rest.starts_with('.') || rest.starts_with('['))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suggestions_catch_typos_only() {
+        let known = ["latency_mean", "latency_p99", "throughput"];
+        assert_eq!(did_you_mean("latncy_mean", &known), Some("latency_mean"));
+        assert_eq!(did_you_mean("throughpt", &known), Some("throughput"));
+        assert_eq!(did_you_mean("zebra", &known), None);
+    }
+
+    #[test]
+    fn ancestors() {
+        assert!(is_same_or_ancestor("load[0]", "load[0].arrival"));
+        assert!(is_same_or_ancestor("load", "load[0]"));
+        assert!(!is_same_or_ancestor("load[1]", "load[10]"));
+        assert!(!is_same_or_ancestor("slo.a", "slo.ab"));
+    }
+}

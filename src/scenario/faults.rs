@@ -1,0 +1,205 @@
+//! `[[fault]]` validation: kinds, kind-specific keys, targets, and the rule
+//! that two faults of one kind on one target must not overlap in time.
+//! Whether a target id exists is checked when the org is built.
+
+use super::error::{suggestion_hint, Ctx, ScenarioError};
+use super::model::{FaultKind, FaultSpec, FaultTarget};
+use super::raw::RawFault;
+use super::validate::{non_empty, only_keys, positive, positive_f64};
+use crate::time::SimDuration;
+
+type Result<T> = std::result::Result<T, ScenarioError>;
+
+const KINDS: [&str; 6] = [
+    "crash",
+    "slow",
+    "error",
+    "partition",
+    "queue-outage",
+    "heartbeat-loss",
+];
+/// Most faults one scenario may schedule.
+const MAX_FAULTS: usize = 10_000;
+
+/// All `[[fault]]` entries, in file order.
+pub(crate) fn faults(ctx: &Ctx<'_>, raw: &[RawFault]) -> Result<Vec<FaultSpec>> {
+    if raw.len() > MAX_FAULTS {
+        return Err(ctx.invalid(
+            "fault",
+            format!("{} faults; at most {MAX_FAULTS} are supported", raw.len()),
+        ));
+    }
+    let specs = raw
+        .iter()
+        .enumerate()
+        .map(|(i, f)| fault(ctx, &format!("fault[{i}]"), f))
+        .collect::<Result<Vec<_>>>()?;
+    check_overlaps(ctx, &specs)?;
+    Ok(specs)
+}
+
+fn fault(ctx: &Ctx<'_>, path: &str, f: &RawFault) -> Result<FaultSpec> {
+    let allowed: &[&str] = match f.kind.as_str() {
+        "slow" => &["factor"],
+        "error" => &["rate"],
+        "partition" => &["between"],
+        k if KINDS.contains(&k) => &[],
+        other => {
+            let hint = suggestion_hint(other, &KINDS, "kinds");
+            return Err(ctx.invalid(
+                &format!("{path}.kind"),
+                format!("unknown fault kind \"{other}\" — {hint}"),
+            ));
+        }
+    };
+    let present = [
+        ("factor", f.factor.is_some()),
+        ("rate", f.rate.is_some()),
+        ("between", f.between.is_some()),
+    ];
+    only_keys(
+        ctx,
+        path,
+        &present,
+        allowed,
+        &format!("kind = \"{}\"", f.kind),
+    )?;
+    let key = |k: &str| format!("{path}.{k}");
+    let kind = match f.kind.as_str() {
+        "crash" => FaultKind::Crash,
+        "slow" => FaultKind::Slow {
+            factor: positive_f64(
+                ctx,
+                &key("factor"),
+                f.factor,
+                "kind = \"slow\" needs factor (service-time multiplier, e.g. factor = 5.0)",
+            )?,
+        },
+        "error" => FaultKind::Error {
+            rate: f
+                .rate
+                .ok_or_else(|| {
+                    ctx.missing(
+                        &key("rate"),
+                        "kind = \"error\" needs rate (failure probability, e.g. rate = \"20%\")",
+                    )
+                })?
+                .0,
+        },
+        "partition" => FaultKind::Partition {
+            between: between(ctx, &key("between"), f.between.as_deref())?,
+        },
+        "queue-outage" => FaultKind::QueueOutage,
+        _ => FaultKind::HeartbeatLoss,
+    };
+    let target = match (&f.target, &kind) {
+        (Some(t), _) => target(ctx, &key("target"), t)?,
+        (None, FaultKind::Partition { between }) => FaultTarget::Id(between[0].clone()),
+        (None, _) => {
+            return Err(ctx.missing(
+                &key("target"),
+                "add target = \"L12\" (an agent or domain id) or target = \"random:2\"",
+            ));
+        }
+    };
+    let duration = match f.duration {
+        Some(d) => Some(positive(ctx, &key("duration"), d.0)?),
+        None => None,
+    };
+    Ok(FaultSpec {
+        at: f.at.0,
+        kind,
+        target,
+        duration,
+    })
+}
+
+fn between(ctx: &Ctx<'_>, path: &str, ids: Option<&[String]>) -> Result<[String; 2]> {
+    let help =
+        "kind = \"partition\" needs between = two different ids, e.g. between = [\"D3\", \"D1\"]";
+    let ids = ids.ok_or_else(|| ctx.missing(path, help))?;
+    match ids {
+        [a, b] if a != b && !a.trim().is_empty() && !b.trim().is_empty() => {
+            Ok([a.clone(), b.clone()])
+        }
+        _ => Err(ctx.invalid(path, help)),
+    }
+}
+
+/// `"L12"` → `Id`, `"random:3"` → `Random(3)`.
+fn target(ctx: &Ctx<'_>, path: &str, t: &str) -> Result<FaultTarget> {
+    let t = non_empty(ctx, path, t)?;
+    let Some(n) = t.strip_prefix("random:") else {
+        return Ok(FaultTarget::Id(t));
+    };
+    match n.trim().parse::<u32>() {
+        Ok(n) if n >= 1 => Ok(FaultTarget::Random(n)),
+        _ => Err(ctx.invalid(
+            path,
+            format!(
+                "\"{t}\": write random:N with N a whole number from 1 to {}, e.g. \"random:2\"",
+                u32::MAX
+            ),
+        )),
+    }
+}
+
+/// Same kind on the same id target with intersecting windows is an error;
+/// `random:N` draws are independent, so they are not compared.
+fn check_overlaps(ctx: &Ctx<'_>, specs: &[FaultSpec]) -> Result<()> {
+    for (j, b) in specs.iter().enumerate() {
+        for (i, a) in specs[..j].iter().enumerate() {
+            if same_slot(a, b) && a.at < end(b) && b.at < end(a) {
+                return Err(ctx.invalid(
+                    &format!("fault[{j}].at"),
+                    format!(
+                        "overlapping faults: fault[{j}] ({}) overlaps fault[{i}] ({}) on the same target; make their windows disjoint or merge them into one fault",
+                        describe(b),
+                        describe(a)
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn same_slot(a: &FaultSpec, b: &FaultSpec) -> bool {
+    match (&a.kind, &b.kind) {
+        (FaultKind::Partition { between: x }, FaultKind::Partition { between: y }) => {
+            let (mut x, mut y) = (x.clone(), y.clone());
+            x.sort();
+            y.sort();
+            x == y
+        }
+        (x, y) => {
+            std::mem::discriminant(x) == std::mem::discriminant(y)
+                && matches!(a.target, FaultTarget::Id(_))
+                && a.target == b.target
+        }
+    }
+}
+
+/// End of the fault's window; permanent faults never end.
+fn end(f: &FaultSpec) -> SimDuration {
+    f.duration.map_or(SimDuration(u64::MAX), |d| f.at + d)
+}
+
+fn describe(f: &FaultSpec) -> String {
+    let kind = match &f.kind {
+        FaultKind::Crash => "crash",
+        FaultKind::Slow { .. } => "slow",
+        FaultKind::Error { .. } => "error",
+        FaultKind::Partition { .. } => "partition",
+        FaultKind::QueueOutage => "queue-outage",
+        FaultKind::HeartbeatLoss => "heartbeat-loss",
+    };
+    let target = match &f.target {
+        FaultTarget::Id(id) => id.clone(),
+        FaultTarget::Random(n) => format!("random:{n}"),
+    };
+    match f.duration {
+        Some(d) => format!("{kind} on `{target}` from {} to {}", f.at, f.at + d),
+        None => format!("{kind} on `{target}` from {}, permanent", f.at),
+    }
+}

@@ -1,0 +1,385 @@
+//! The validated scenario: what the rest of esa-sim sees after parsing.
+//!
+//! Every value here has been checked and converted to its final unit
+//! (integer-ns durations, rates, fractions), so the engine never parses or
+//! re-validates. The raw, serde-facing shapes live in `raw.rs`; this file
+//! must not depend on TOML.
+
+use crate::time::{Rate, SimDuration};
+
+/// A fully validated scenario, ready to build a simulation from.
+#[derive(Clone, Debug)]
+pub struct Scenario {
+    pub name: String,
+    pub description: String,
+    pub seed: u64,
+    /// Simulated time during which load arrives.
+    pub duration: SimDuration,
+    /// Jobs arriving before this are simulated but not measured.
+    pub warmup: SimDuration,
+    /// After `duration`, keep running at most this long so in-flight jobs finish.
+    pub drain: SimDuration,
+    /// Time-series bucket width.
+    pub interval: SimDuration,
+    pub org: OrgSpec,
+    pub loads: Vec<LoadSpec>,
+    pub faults: Vec<FaultSpec>,
+    pub slos: Vec<SloSpec>,
+    /// Where the scenario came from, for error messages and reports.
+    pub source: SourceInfo,
+}
+
+/// The scenario's origin: path and a hash of its exact bytes.
+#[derive(Clone, Debug, Default)]
+pub struct SourceInfo {
+    pub path: String,
+    /// `"sha256:<hex>"` of the file bytes (before `--set` overrides).
+    pub hash: String,
+    /// The `--set` overrides applied, in order, as given (`key=value`).
+    pub overrides: Vec<String>,
+    /// The file text as read (before overrides), so later errors can point
+    /// at a key's line and column (`SourceInfo::locate`).
+    pub text: std::sync::Arc<str>,
+}
+
+/// Which org the scenario runs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Preset {
+    /// Only the domains and agents the scenario defines.
+    None,
+    /// A built-in org, by name (`"esa-105"`).
+    Builtin(String),
+    /// A user org file, path resolved relative to the scenario file.
+    File(String),
+}
+
+/// `[org]`: the organisation and its protocol parameters.
+#[derive(Clone, Debug)]
+pub struct OrgSpec {
+    pub preset: Preset,
+    pub hop_latency: SimDuration,
+    pub plan_time: SimDuration,
+    pub heartbeat_interval: SimDuration,
+    pub heartbeat_ttl: SimDuration,
+    pub visibility_timeout: SimDuration,
+    /// Retries per work item before it counts as failed.
+    pub max_retries: u32,
+    /// Delay before a failed work item is retried (doubles each attempt).
+    pub retry_backoff: SimDuration,
+    pub fallback_domain: String,
+    /// Bound of each agent's pending queue; `None` = unbounded.
+    pub queue_capacity: Option<u32>,
+    pub balancing: BalancingSpec,
+    pub defaults: AgentDefaults,
+    /// `[[org.domain]]` entries (define, or override a preset's).
+    pub domains: Vec<DomainSpec>,
+    /// `[[org.agent]]` entries (define, or override a preset's).
+    pub agents: Vec<AgentSpec>,
+}
+
+/// `[org.balancing]`: the workload-balancing protocol's knobs.
+#[derive(Clone, Debug)]
+pub struct BalancingSpec {
+    pub enabled: bool,
+    pub interval: SimDuration,
+    /// Level-4 action when more than half the agents are overloaded.
+    pub level4: Level4Action,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Level4Action {
+    AddSlots,
+    ShedLow,
+}
+
+/// `[org.defaults]`: values every worker agent gets unless it overrides them.
+#[derive(Clone, Debug)]
+pub struct AgentDefaults {
+    pub slots: u32,
+    pub service: Dist,
+    /// Probability that one attempt of a work item fails.
+    pub error_rate: f64,
+}
+
+/// A domain coordinator: its routing keywords and reporting line.
+#[derive(Clone, Debug, Default)]
+pub struct DomainSpec {
+    pub id: String,
+    pub name: Option<String>,
+    pub keywords: Option<Vec<String>>,
+    pub reports_to: Option<Vec<String>>,
+}
+
+/// An agent definition or override. `None` fields keep the preset's value
+/// (or the defaults, for a new agent).
+#[derive(Clone, Debug, Default)]
+pub struct AgentSpec {
+    pub id: String,
+    /// `ceo | chief | domain | layer | expert | operational | life-ceo | worker`.
+    pub kind: Option<String>,
+    pub name: Option<String>,
+    /// The domain whose coordinator dispatches work to this agent.
+    pub domain: Option<String>,
+    pub reports_to: Option<Vec<String>>,
+    pub keywords: Option<Vec<String>>,
+    pub slots: Option<u32>,
+    pub service: Option<Dist>,
+    pub error_rate: Option<f64>,
+    /// Agents (ids) that must finish first when selected for the same subtask.
+    pub after: Option<Vec<String>>,
+    /// Agents (ids) whose work this agent's work always needs too (seed 002:
+    /// auth work needs the user/role tables from the db worker).
+    pub requires: Option<Vec<String>>,
+    /// Agents with the same pool share work items (replicas); default: own id.
+    pub pool: Option<String>,
+    /// A critical worker's failure fails its domain result.
+    pub critical: Option<bool>,
+}
+
+/// A service-time distribution; parameters already in integer ns.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Dist {
+    Exp { mean: SimDuration },
+    Const { value: SimDuration },
+    LogNormal { mean: SimDuration, cv: f64 },
+    Uniform { min: SimDuration, max: SimDuration },
+    Erlang { mean: SimDuration, k: u32 },
+}
+
+impl Dist {
+    /// The distribution's mean, in seconds.
+    pub fn mean_secs(&self) -> f64 {
+        match *self {
+            Dist::Exp { mean } | Dist::LogNormal { mean, .. } | Dist::Erlang { mean, .. } => {
+                mean.as_secs_f64()
+            }
+            Dist::Const { value } => value.as_secs_f64(),
+            Dist::Uniform { min, max } => (min.as_secs_f64() + max.as_secs_f64()) / 2.0,
+        }
+    }
+}
+
+/// One `[[load]]` stream.
+#[derive(Clone, Debug)]
+pub struct LoadSpec {
+    pub name: String,
+    pub arrival: Arrival,
+    pub tasks: Vec<TaskSpec>,
+}
+
+/// An arrival process.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Arrival {
+    Poisson {
+        rate: Rate,
+    },
+    Constant {
+        rate: Rate,
+    },
+    /// Poisson with a rate rising linearly from `from` to `to` over `over`, then flat.
+    Ramp {
+        from: Rate,
+        to: Rate,
+        over: SimDuration,
+    },
+    /// Poisson at `base`, at `peak` for `for_` at the start of every `every`.
+    Burst {
+        base: Rate,
+        peak: Rate,
+        every: SimDuration,
+        for_: SimDuration,
+    },
+    /// Arrival times read from a CSV file (resolved path), already sorted.
+    Trace {
+        file: String,
+        times: Vec<SimDuration>,
+    },
+}
+
+/// A task template: text, relative weight and priority.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TaskSpec {
+    pub text: String,
+    pub weight: u32,
+    pub priority: Priority,
+}
+
+/// Task priority; lower value is served first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Priority {
+    Critical = 0,
+    High = 1,
+    Normal = 2,
+    Low = 3,
+}
+
+impl Priority {
+    pub const ALL: [Priority; 4] = [
+        Priority::Critical,
+        Priority::High,
+        Priority::Normal,
+        Priority::Low,
+    ];
+    pub fn name(self) -> &'static str {
+        match self {
+            Priority::Critical => "critical",
+            Priority::High => "high",
+            Priority::Normal => "normal",
+            Priority::Low => "low",
+        }
+    }
+}
+
+/// One `[[fault]]`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FaultSpec {
+    pub at: SimDuration,
+    pub kind: FaultKind,
+    pub target: FaultTarget,
+    /// `None` = permanent.
+    pub duration: Option<SimDuration>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum FaultKind {
+    Crash,
+    Slow { factor: f64 },
+    Error { rate: f64 },
+    Partition { between: [String; 2] },
+    QueueOutage,
+    HeartbeatLoss,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FaultTarget {
+    /// An agent or domain id, resolved against the org when the sim is built.
+    Id(String),
+    /// `random:N` — N agents drawn from the fault stream.
+    Random(u32),
+}
+
+/// One `[slo]` threshold, e.g. `latency_mean = "< 5s"`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SloSpec {
+    /// The key as written (`"latency_mean"`, `"domain.D3.latency_mean"`).
+    pub key: String,
+    pub scope: SloScope,
+    pub metric: SloMetric,
+    pub op: CmpOp,
+    /// Threshold in the metric's canonical unit (see [`SloMetric::unit`]).
+    pub threshold: f64,
+    /// The target as written (`"< 5s"`).
+    pub target: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SloScope {
+    Global,
+    Domain(String),
+}
+
+/// The v1 SLO metric names (DESIGN.md §3).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SloMetric {
+    Throughput,
+    LatencyMean,
+    LatencyP50,
+    LatencyP90,
+    LatencyP95,
+    LatencyP99,
+    LatencyP999,
+    LatencyMax,
+    Completion,
+    FailedJobs,
+    PartialJobs,
+    LostJobs,
+    RecoveryTime,
+    QueueWaitMean,
+    Utilization,
+}
+
+/// The canonical unit a metric's threshold and measured value are in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MetricUnit {
+    /// Nanoseconds (targets written as durations).
+    Nanos,
+    /// Jobs per minute (targets written as rates).
+    PerMin,
+    /// A fraction 0..=1 (targets written as `"99%"` or `0.99`).
+    Fraction,
+    /// A plain count.
+    Count,
+}
+
+impl SloMetric {
+    pub const ALL: [(&'static str, SloMetric); 15] = [
+        ("throughput", SloMetric::Throughput),
+        ("latency_mean", SloMetric::LatencyMean),
+        ("latency_p50", SloMetric::LatencyP50),
+        ("latency_p90", SloMetric::LatencyP90),
+        ("latency_p95", SloMetric::LatencyP95),
+        ("latency_p99", SloMetric::LatencyP99),
+        ("latency_p999", SloMetric::LatencyP999),
+        ("latency_max", SloMetric::LatencyMax),
+        ("completion", SloMetric::Completion),
+        ("failed_jobs", SloMetric::FailedJobs),
+        ("partial_jobs", SloMetric::PartialJobs),
+        ("lost_jobs", SloMetric::LostJobs),
+        ("recovery_time", SloMetric::RecoveryTime),
+        ("queue_wait_mean", SloMetric::QueueWaitMean),
+        ("utilization", SloMetric::Utilization),
+    ];
+
+    pub fn from_name(name: &str) -> Option<SloMetric> {
+        Self::ALL.iter().find(|(n, _)| *n == name).map(|(_, m)| *m)
+    }
+
+    pub fn name(self) -> &'static str {
+        Self::ALL
+            .iter()
+            .find(|(_, m)| *m == self)
+            .map(|(n, _)| *n)
+            .unwrap_or("?")
+    }
+
+    pub fn unit(self) -> MetricUnit {
+        use SloMetric::*;
+        match self {
+            Throughput => MetricUnit::PerMin,
+            Completion | Utilization => MetricUnit::Fraction,
+            FailedJobs | PartialJobs | LostJobs => MetricUnit::Count,
+            LatencyMean | LatencyP50 | LatencyP90 | LatencyP95 | LatencyP99 | LatencyP999
+            | LatencyMax | RecoveryTime | QueueWaitMean => MetricUnit::Nanos,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CmpOp {
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    Eq,
+}
+
+impl CmpOp {
+    pub fn holds(self, measured: f64, threshold: f64) -> bool {
+        match self {
+            CmpOp::Lt => measured < threshold,
+            CmpOp::Le => measured <= threshold,
+            CmpOp::Gt => measured > threshold,
+            CmpOp::Ge => measured >= threshold,
+            CmpOp::Eq => measured == threshold,
+        }
+    }
+    pub fn symbol(self) -> &'static str {
+        match self {
+            CmpOp::Lt => "<",
+            CmpOp::Le => "<=",
+            CmpOp::Gt => ">",
+            CmpOp::Ge => ">=",
+            CmpOp::Eq => "==",
+        }
+    }
+}

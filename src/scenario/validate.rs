@@ -1,0 +1,630 @@
+//! Validation and conversion of the raw shapes into [`model`](super::model)
+//! types: `[scenario]`, `[org]` (with its domains, agents and service
+//! distributions) and org files. Loads, faults and SLOs live in their own
+//! files. Every check names the key path, so the error points at the line.
+
+use super::error::{did_you_mean, quoted_list, suggestion_hint, Ctx, ScenarioError};
+use super::model::*;
+use super::raw::{RawAgent, RawDist, RawDomain, RawDuration, RawOrg, RawOrgFile, RawScenario};
+use super::{faults, loads, slo, OrgFile};
+use crate::time::SimDuration;
+use std::collections::BTreeSet;
+use std::path::Path;
+
+type Result<T> = std::result::Result<T, ScenarioError>;
+
+/// Most time-series buckets a run may have (`(duration + drain) / interval`).
+const MAX_BUCKETS: u64 = 1_000_000;
+/// Most slots one agent may have.
+const MAX_SLOTS: i64 = 1_000_000;
+/// Most domains or agents one org may define.
+const MAX_MEMBERS: usize = 100_000;
+/// Most phases of an Erlang distribution.
+const MAX_ERLANG_K: i64 = 10_000;
+
+pub(crate) const AGENT_KINDS: [&str; 8] = [
+    "ceo",
+    "chief",
+    "domain",
+    "layer",
+    "expert",
+    "operational",
+    "life-ceo",
+    "worker",
+];
+const DISTS: [&str; 5] = ["exp", "const", "lognormal", "uniform", "erlang"];
+const PRESETS: [&str; 2] = ["none", "esa-105"];
+
+/// The whole conversion: raw document → validated [`Scenario`].
+pub(crate) fn scenario(
+    raw: RawScenario,
+    ctx: &Ctx<'_>,
+    base_dir: &Path,
+    source: SourceInfo,
+) -> Result<Scenario> {
+    let meta = raw.scenario.ok_or_else(|| ScenarioError::MissingTable {
+        table: "scenario".into(),
+        file: ctx.origin.into(),
+        help: "add a [scenario] table with name = \"my-scenario\" and duration = \"1h\"".into(),
+    })?;
+    let org_raw = raw.org.ok_or_else(|| ScenarioError::MissingTable {
+        table: "org".into(),
+        file: ctx.origin.into(),
+        help: "add an [org] table with preset = \"esa-105\" (the built-in org), or preset = \"none\" plus [[org.domain]] and [[org.agent]] entries".into(),
+    })?;
+    let name = non_empty(ctx, "scenario.name", &meta.name)?;
+    let seed = int_in(ctx, "scenario.seed", meta.seed.unwrap_or(1), 0, i64::MAX)? as u64;
+    let duration = positive(ctx, "scenario.duration", meta.duration.0)?;
+    let warmup = dur_or(meta.warmup, SimDuration::ZERO);
+    if warmup >= duration {
+        return Err(ctx.invalid(
+            "scenario.warmup",
+            format!("warmup ({warmup}) must be shorter than duration ({duration}); shorten warmup or lengthen duration"),
+        ));
+    }
+    let drain = dur_or(meta.drain, SimDuration::from_secs(300));
+    let interval = positive(
+        ctx,
+        "scenario.interval",
+        dur_or(meta.interval, SimDuration::from_secs(60)),
+    )?;
+    let buckets = (duration + drain).as_nanos() / interval.as_nanos();
+    if buckets > MAX_BUCKETS {
+        return Err(ctx.invalid(
+            "scenario.interval",
+            format!("interval {interval} gives {buckets} time-series buckets over duration + drain; the limit is {MAX_BUCKETS}, so use a longer interval"),
+        ));
+    }
+    let org = org(ctx, org_raw, base_dir)?;
+    let loads = loads::loads(ctx, raw.load, base_dir)?;
+    let faults = faults::faults(ctx, &raw.fault)?;
+    let slos = slo::slos(ctx, raw.slo.as_ref())?;
+    Ok(Scenario {
+        name,
+        description: meta.description.unwrap_or_default(),
+        seed,
+        duration,
+        warmup,
+        drain,
+        interval,
+        org,
+        loads,
+        faults,
+        slos,
+        source,
+    })
+}
+
+/// `[org]` → [`OrgSpec`].
+fn org(ctx: &Ctx<'_>, raw: RawOrg, base_dir: &Path) -> Result<OrgSpec> {
+    let preset = preset(ctx, &raw.preset, base_dir)?;
+    let heartbeat_interval = positive(
+        ctx,
+        "org.heartbeat_interval",
+        dur_or(raw.heartbeat_interval, SimDuration::from_secs(10)),
+    )?;
+    let heartbeat_ttl = dur_or(raw.heartbeat_ttl, SimDuration::from_secs(30));
+    if heartbeat_ttl <= heartbeat_interval {
+        return Err(ctx.invalid(
+            "org.heartbeat_ttl",
+            format!("heartbeat_ttl ({heartbeat_ttl}) must be longer than heartbeat_interval ({heartbeat_interval}), or every agent would look dead between beats"),
+        ));
+    }
+    let visibility_timeout = positive(
+        ctx,
+        "org.visibility_timeout",
+        dur_or(raw.visibility_timeout, SimDuration::from_secs(300)),
+    )?;
+    let max_retries = int_in(ctx, "org.max_retries", raw.max_retries.unwrap_or(2), 0, 100)? as u32;
+    let queue_capacity = int_in(
+        ctx,
+        "org.queue_capacity",
+        raw.queue_capacity.unwrap_or(100_000),
+        1,
+        i64::from(u32::MAX),
+    )? as u32;
+    let domains = domains(ctx, "org.domain", &raw.domain)?;
+    let agents = agents(ctx, "org.agent", &raw.agent)?;
+    let closed = preset == Preset::None;
+    check_members(ctx, "org.domain", "org.agent", &domains, &agents, closed)?;
+    let fallback_domain = fallback_domain(ctx, raw.fallback_domain, &domains, closed)?;
+    Ok(OrgSpec {
+        preset,
+        hop_latency: dur_or(raw.hop_latency, SimDuration::from_millis(1)),
+        plan_time: dur_or(raw.plan_time, SimDuration::from_millis(5)),
+        heartbeat_interval,
+        heartbeat_ttl,
+        visibility_timeout,
+        max_retries,
+        retry_backoff: dur_or(raw.retry_backoff, SimDuration::from_secs(1)),
+        fallback_domain,
+        queue_capacity: Some(queue_capacity),
+        balancing: balancing(ctx, raw.balancing)?,
+        defaults: defaults(ctx, raw.defaults)?,
+        domains,
+        agents,
+    })
+}
+
+fn preset(ctx: &Ctx<'_>, preset: &str, base_dir: &Path) -> Result<Preset> {
+    match preset.trim() {
+        "none" => Ok(Preset::None),
+        "esa-105" => Ok(Preset::Builtin("esa-105".into())),
+        p if p.ends_with(".toml") && p.len() > ".toml".len() => Ok(Preset::File(
+            base_dir.join(p).to_string_lossy().into_owned(),
+        )),
+        p => {
+            let hint = match did_you_mean(p, &PRESETS) {
+                Some(best) => format!("did you mean \"{best}\"? "),
+                None => String::new(),
+            };
+            Err(ctx.invalid(
+                "org.preset",
+                format!("unknown preset \"{p}\" — {hint}use \"esa-105\" (the built-in org), \"none\" (only the [[org.domain]] / [[org.agent]] entries defined here) or a path to an org file ending in .toml, relative to the scenario"),
+            ))
+        }
+    }
+}
+
+fn fallback_domain(
+    ctx: &Ctx<'_>,
+    given: Option<String>,
+    domains: &[DomainSpec],
+    closed: bool,
+) -> Result<String> {
+    let key = "org.fallback_domain";
+    let Some(id) = given else {
+        if closed {
+            let first = domains.first().map_or("Q", |d| d.id.as_str());
+            return Err(ctx.missing(
+                key,
+                format!("with preset = \"none\" add fallback_domain = \"{first}\" to [org]: the domain that gets a task no keyword matches"),
+            ));
+        }
+        return Ok("D9".to_string());
+    };
+    if closed && !domains.iter().any(|d| d.id == id) {
+        let ids: Vec<&str> = domains.iter().map(|d| d.id.as_str()).collect();
+        let hint = suggestion_hint(&id, &ids, "defined domains");
+        return Err(ctx.invalid(
+            key,
+            format!("fallback_domain \"{id}\" is not a defined [[org.domain]] id — {hint}"),
+        ));
+    }
+    Ok(id)
+}
+
+fn balancing(ctx: &Ctx<'_>, raw: Option<super::raw::RawBalancing>) -> Result<BalancingSpec> {
+    let raw = raw.unwrap_or(super::raw::RawBalancing {
+        enabled: None,
+        interval: None,
+        level4: None,
+    });
+    let interval = positive(
+        ctx,
+        "org.balancing.interval",
+        dur_or(raw.interval, SimDuration::from_secs(15 * 60)),
+    )?;
+    let level4 = match raw.level4.as_deref().unwrap_or("add-slots") {
+        "add-slots" => Level4Action::AddSlots,
+        "shed-low" => Level4Action::ShedLow,
+        other => {
+            let hint = suggestion_hint(other, &["add-slots", "shed-low"], "choices");
+            return Err(ctx.invalid(
+                "org.balancing.level4",
+                format!(
+                    "unknown level4 action \"{other}\" — {hint} (\"add-slots\" or \"shed-low\")"
+                ),
+            ));
+        }
+    };
+    Ok(BalancingSpec {
+        enabled: raw.enabled.unwrap_or(true),
+        interval,
+        level4,
+    })
+}
+
+fn defaults(ctx: &Ctx<'_>, raw: Option<super::raw::RawDefaults>) -> Result<AgentDefaults> {
+    let (slots, service, error_rate) = match raw {
+        Some(d) => (d.slots, d.service, d.error_rate),
+        None => (None, None, None),
+    };
+    let slots = int_in(ctx, "org.defaults.slots", slots.unwrap_or(4), 1, MAX_SLOTS)? as u32;
+    let service = match service {
+        Some(d) => dist(ctx, "org.defaults.service", &d)?,
+        None => Dist::LogNormal {
+            mean: SimDuration::from_millis(1_500),
+            cv: 0.6,
+        },
+    };
+    Ok(AgentDefaults {
+        slots,
+        service,
+        error_rate: error_rate.map_or(0.0, |f| f.0),
+    })
+}
+
+/// `[[org.domain]]` entries.
+fn domains(ctx: &Ctx<'_>, prefix: &str, raw: &[RawDomain]) -> Result<Vec<DomainSpec>> {
+    bounded(ctx, prefix, raw.len())?;
+    raw.iter()
+        .enumerate()
+        .map(|(i, d)| {
+            Ok(DomainSpec {
+                id: non_empty(ctx, &format!("{prefix}[{i}].id"), &d.id)?,
+                name: d.name.clone(),
+                keywords: d.keywords.clone(),
+                reports_to: d.reports_to.clone(),
+            })
+        })
+        .collect()
+}
+
+/// `[[org.agent]]` entries.
+fn agents(ctx: &Ctx<'_>, prefix: &str, raw: &[RawAgent]) -> Result<Vec<AgentSpec>> {
+    bounded(ctx, prefix, raw.len())?;
+    raw.iter()
+        .enumerate()
+        .map(|(i, a)| agent(ctx, &format!("{prefix}[{i}]"), a))
+        .collect()
+}
+
+fn agent(ctx: &Ctx<'_>, path: &str, a: &RawAgent) -> Result<AgentSpec> {
+    if let Some(kind) = &a.kind {
+        if !AGENT_KINDS.contains(&kind.as_str()) {
+            let hint = suggestion_hint(kind, &AGENT_KINDS, "kinds");
+            return Err(ctx.invalid(
+                &format!("{path}.kind"),
+                format!("unknown agent kind \"{kind}\" — {hint}"),
+            ));
+        }
+    }
+    let slots = match a.slots {
+        Some(s) => Some(int_in(ctx, &format!("{path}.slots"), s, 1, MAX_SLOTS)? as u32),
+        None => None,
+    };
+    let service = match &a.service {
+        Some(d) => Some(dist(ctx, &format!("{path}.service"), d)?),
+        None => None,
+    };
+    Ok(AgentSpec {
+        id: non_empty(ctx, &format!("{path}.id"), &a.id)?,
+        kind: a.kind.clone(),
+        name: a.name.clone(),
+        domain: a.domain.clone(),
+        reports_to: a.reports_to.clone(),
+        keywords: a.keywords.clone(),
+        slots,
+        service,
+        error_rate: a.error_rate.map(|f| f.0),
+        after: a.after.clone(),
+        requires: a.requires.clone(),
+        pool: a.pool.clone(),
+        critical: a.critical,
+    })
+}
+
+/// Duplicate ids are always errors; in a closed org (preset "none", or an
+/// org file) every reference must also resolve within the file.
+fn check_members(
+    ctx: &Ctx<'_>,
+    dom_prefix: &str,
+    agent_prefix: &str,
+    domains: &[DomainSpec],
+    agents: &[AgentSpec],
+    closed: bool,
+) -> Result<()> {
+    let domain_ids = unique_ids(
+        ctx,
+        dom_prefix,
+        domains.iter().map(|d| d.id.as_str()),
+        &BTreeSet::new(),
+    )?;
+    let agent_ids = unique_ids(
+        ctx,
+        agent_prefix,
+        agents.iter().map(|a| a.id.as_str()),
+        &domain_ids,
+    )?;
+    if !closed {
+        return Ok(());
+    }
+    if domains.is_empty() || agents.is_empty() {
+        let what = if domains.is_empty() {
+            dom_prefix
+        } else {
+            agent_prefix
+        };
+        return Err(ctx.missing(
+            what,
+            format!("an org without a preset needs at least one [[{dom_prefix}]] (id, keywords) and one [[{agent_prefix}]] (id, domain)"),
+        ));
+    }
+    let dom_list: Vec<&str> = domain_ids.iter().copied().collect();
+    for (i, a) in agents.iter().enumerate() {
+        let path = format!("{agent_prefix}[{i}]");
+        check_agent_refs(ctx, &path, a, &dom_list, &agent_ids)?;
+    }
+    for (i, d) in domains.iter().enumerate() {
+        let all: BTreeSet<&str> = domain_ids.union(&agent_ids).copied().collect();
+        check_refs(
+            ctx,
+            &format!("{dom_prefix}[{i}].reports_to"),
+            d.reports_to.as_deref(),
+            &all,
+        )?;
+    }
+    Ok(())
+}
+
+fn check_agent_refs(
+    ctx: &Ctx<'_>,
+    path: &str,
+    a: &AgentSpec,
+    domain_ids: &[&str],
+    agent_ids: &BTreeSet<&str>,
+) -> Result<()> {
+    match &a.domain {
+        None => {
+            return Err(ctx.missing(
+                &format!("{path}.domain"),
+                format!(
+                    "every agent of an org without a preset needs domain = one of {}",
+                    quoted_list(domain_ids)
+                ),
+            ))
+        }
+        Some(d) if !domain_ids.contains(&d.as_str()) => {
+            let hint = suggestion_hint(d, domain_ids, "defined domains");
+            return Err(ctx.invalid(
+                &format!("{path}.domain"),
+                format!("domain \"{d}\" is not a defined domain id — {hint}"),
+            ));
+        }
+        Some(_) => {}
+    }
+    let all: BTreeSet<&str> = agent_ids
+        .iter()
+        .copied()
+        .chain(domain_ids.iter().copied())
+        .collect();
+    check_refs(
+        ctx,
+        &format!("{path}.reports_to"),
+        a.reports_to.as_deref(),
+        &all,
+    )?;
+    check_refs(ctx, &format!("{path}.after"), a.after.as_deref(), agent_ids)?;
+    check_refs(
+        ctx,
+        &format!("{path}.requires"),
+        a.requires.as_deref(),
+        agent_ids,
+    )
+}
+
+fn check_refs(
+    ctx: &Ctx<'_>,
+    path: &str,
+    refs: Option<&[String]>,
+    known: &BTreeSet<&str>,
+) -> Result<()> {
+    let known_list: Vec<&str> = known.iter().copied().collect();
+    for (j, r) in refs.unwrap_or_default().iter().enumerate() {
+        if !known.contains(r.as_str()) {
+            let hint = suggestion_hint(r, &known_list, "defined ids");
+            return Err(ctx.invalid(
+                &format!("{path}[{j}]"),
+                format!("\"{r}\" is not an id defined in this org — {hint}"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Ids must be unique within their list and not clash with `taken`.
+fn unique_ids<'a>(
+    ctx: &Ctx<'_>,
+    prefix: &str,
+    ids: impl Iterator<Item = &'a str>,
+    taken: &BTreeSet<&'a str>,
+) -> Result<BTreeSet<&'a str>> {
+    let mut seen = BTreeSet::new();
+    for (i, id) in ids.enumerate() {
+        if taken.contains(id) {
+            return Err(ctx.invalid(
+                &format!("{prefix}[{i}].id"),
+                format!("id \"{id}\" is already used by a domain; agent and domain ids share one namespace (fault targets, reports_to), so rename one"),
+            ));
+        }
+        if !seen.insert(id) {
+            return Err(ctx.invalid(
+                &format!("{prefix}[{i}].id"),
+                format!("duplicate id \"{id}\" in [[{prefix}]]; each entry needs its own id (merge the two entries or rename one)"),
+            ));
+        }
+    }
+    Ok(seen)
+}
+
+/// A service distribution table → [`Dist`].
+pub(crate) fn dist(ctx: &Ctx<'_>, path: &str, d: &RawDist) -> Result<Dist> {
+    let allowed: &[&str] = match d.dist.as_str() {
+        "exp" => &["mean"],
+        "const" => &["value"],
+        "lognormal" => &["mean", "cv"],
+        "uniform" => &["min", "max"],
+        "erlang" => &["mean", "k"],
+        other => {
+            let hint = suggestion_hint(other, &DISTS, "choices");
+            return Err(ctx.invalid(
+                &format!("{path}.dist"),
+                format!("unknown distribution \"{other}\" — {hint} (exp: mean; const: value; lognormal: mean, cv; uniform: min, max; erlang: mean, k)"),
+            ));
+        }
+    };
+    let present = [
+        ("mean", d.mean.is_some()),
+        ("value", d.value.is_some()),
+        ("cv", d.cv.is_some()),
+        ("min", d.min.is_some()),
+        ("max", d.max.is_some()),
+        ("k", d.k.is_some()),
+    ];
+    only_keys(
+        ctx,
+        path,
+        &present,
+        allowed,
+        &format!("dist = \"{}\"", d.dist),
+    )?;
+    let need = |key: &str, v: Option<RawDuration>| -> Result<SimDuration> {
+        let v = v.ok_or_else(|| {
+            ctx.missing(
+                &format!("{path}.{key}"),
+                format!("dist = \"{}\" needs {}", d.dist, quoted_list(allowed)),
+            )
+        })?;
+        positive(ctx, &format!("{path}.{key}"), v.0)
+    };
+    Ok(match d.dist.as_str() {
+        "exp" => Dist::Exp {
+            mean: need("mean", d.mean)?,
+        },
+        "const" => Dist::Const {
+            value: need("value", d.value)?,
+        },
+        "lognormal" => Dist::LogNormal {
+            mean: need("mean", d.mean)?,
+            cv: positive_f64(
+                ctx,
+                &format!("{path}.cv"),
+                d.cv,
+                "dist = \"lognormal\" needs cv (e.g. cv = 0.6)",
+            )?,
+        },
+        "uniform" => uniform(ctx, path, d)?,
+        _ => {
+            let k = d.k.ok_or_else(|| {
+                ctx.missing(
+                    &format!("{path}.k"),
+                    "dist = \"erlang\" needs k (phases, e.g. k = 3)",
+                )
+            })?;
+            Dist::Erlang {
+                mean: need("mean", d.mean)?,
+                k: int_in(ctx, &format!("{path}.k"), k, 1, MAX_ERLANG_K)? as u32,
+            }
+        }
+    })
+}
+
+fn uniform(ctx: &Ctx<'_>, path: &str, d: &RawDist) -> Result<Dist> {
+    let help = "dist = \"uniform\" needs min and max, e.g. { dist = \"uniform\", min = \"1s\", max = \"2s\" }";
+    let min = d
+        .min
+        .ok_or_else(|| ctx.missing(&format!("{path}.min"), help))?
+        .0;
+    let max = d
+        .max
+        .ok_or_else(|| ctx.missing(&format!("{path}.max"), help))?
+        .0;
+    if min > max {
+        return Err(ctx.invalid(
+            &format!("{path}.min"),
+            format!("min ({min}) is greater than max ({max}); swap them"),
+        ));
+    }
+    positive(ctx, &format!("{path}.max"), max)?;
+    Ok(Dist::Uniform { min, max })
+}
+
+/// Errors on any present key not in `allowed` (keys of another kind).
+pub(crate) fn only_keys(
+    ctx: &Ctx<'_>,
+    path: &str,
+    present: &[(&str, bool)],
+    allowed: &[&str],
+    chosen: &str,
+) -> Result<()> {
+    match present.iter().find(|(k, p)| *p && !allowed.contains(k)) {
+        Some((key, _)) => {
+            let takes = if allowed.is_empty() {
+                "no kind-specific keys".to_string()
+            } else {
+                quoted_list(allowed)
+            };
+            Err(ctx.invalid(
+                &format!("{path}.{key}"),
+                format!("`{key}` does not apply to {chosen}, which takes {takes}; remove `{key}` or change the kind"),
+            ))
+        }
+        None => Ok(()),
+    }
+}
+
+/// A user org file → [`OrgFile`].
+pub(crate) fn org_file(ctx: &Ctx<'_>, raw: RawOrgFile) -> Result<OrgFile> {
+    let name = non_empty(ctx, "name", &raw.name)?;
+    let domains = domains(ctx, "domain", &raw.domain)?;
+    let agents = agents(ctx, "agent", &raw.agent)?;
+    check_members(ctx, "domain", "agent", &domains, &agents, true)?;
+    Ok(OrgFile {
+        name,
+        description: raw.description.unwrap_or_default(),
+        domains,
+        agents,
+    })
+}
+
+// ---- small checks shared by the other validation files ----
+
+pub(crate) fn dur_or(v: Option<RawDuration>, default: SimDuration) -> SimDuration {
+    v.map_or(default, |d| d.0)
+}
+
+pub(crate) fn positive(ctx: &Ctx<'_>, path: &str, d: SimDuration) -> Result<SimDuration> {
+    if d.is_zero() {
+        return Err(ctx.invalid(path, "must be greater than zero, e.g. \"1s\""));
+    }
+    Ok(d)
+}
+
+pub(crate) fn positive_f64(ctx: &Ctx<'_>, path: &str, v: Option<f64>, help: &str) -> Result<f64> {
+    let v = v.ok_or_else(|| ctx.missing(path, help))?;
+    if !(v.is_finite() && v > 0.0) {
+        return Err(ctx.invalid(
+            path,
+            format!("must be a finite number greater than zero, found {v}"),
+        ));
+    }
+    Ok(v)
+}
+
+pub(crate) fn int_in(ctx: &Ctx<'_>, path: &str, v: i64, lo: i64, hi: i64) -> Result<i64> {
+    if v < lo || v > hi {
+        return Err(ctx.invalid(
+            path,
+            format!("must be a whole number from {lo} to {hi}, found {v}"),
+        ));
+    }
+    Ok(v)
+}
+
+pub(crate) fn non_empty(ctx: &Ctx<'_>, path: &str, s: &str) -> Result<String> {
+    if s.trim().is_empty() {
+        return Err(ctx.invalid(path, "must not be empty; write a non-empty string"));
+    }
+    Ok(s.to_string())
+}
+
+fn bounded(ctx: &Ctx<'_>, path: &str, n: usize) -> Result<()> {
+    if n > MAX_MEMBERS {
+        return Err(ctx.invalid(
+            path,
+            format!("{n} entries; at most {MAX_MEMBERS} are supported"),
+        ));
+    }
+    Ok(())
+}
