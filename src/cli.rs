@@ -301,6 +301,8 @@ fn org(cmd: OrgCommand) -> Result<i32, CliError> {
             show::route(&org, &org.core_config(&s), &text, &mut out)
         }
     };
-    written.map_err(|source| CliError::Write { path: "<stdout>".into(), source })?;
-    Ok(exit::OK)
+    match written {
+        Err(e) if e.kind() != io::ErrorKind::BrokenPipe => Err(CliError::Write { path: "<stdout>".into(), source: e }),
+        _ => Ok(exit::OK),
+    }
 }

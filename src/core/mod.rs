@@ -65,6 +65,8 @@ pub struct CoreConfig {
 /// A domain coordinator's worker pools; the first is its default worker.
 pub struct DomainCfg {
     pub pools: Vec<PoolIdx>,
+    /// Local mask of the pools whose failure fails the domain result.
+    pub critical: u64,
 }
 
 /// A worker role inside one domain.
@@ -474,12 +476,7 @@ impl Core {
 
     fn publish_domain_result(&mut self, sub_key: SubKey) {
         let sub = self.subs.get_mut(sub_key.0).expect("subtask present");
-        let critical = self.cfg.domains[sub.domain.0 as usize]
-            .pools
-            .iter()
-            .enumerate()
-            .filter(|(_, p)| self.cfg.pools[p.0 as usize].critical)
-            .fold(0u64, |m, (local, _)| m | 1 << local);
+        let critical = self.cfg.domains[sub.domain.0 as usize].critical;
         sub.status = Some(domain_status(sub.selected, sub.failed, critical, sub.warned));
         let domain = sub.domain;
         self.send(

@@ -159,7 +159,7 @@ impl Org {
             retry_backoff: org.retry_backoff,
             queue_capacity: org.queue_capacity.map_or(usize::MAX, |c| c as usize),
             fallback: self.fallback,
-            domains: self.domains.iter().map(|d| DomainCfg { pools: d.pools.clone() }).collect(),
+            domains: self.domains.iter().map(|d| self.domain_cfg(d)).collect(),
             pools: (0..self.pools.len()).map(|p| self.pool_cfg(PoolIdx(p as u16))).collect(),
             agents: self
                 .agents
@@ -173,6 +173,20 @@ impl Org {
                 .map(|t| TaskCfg { text: t.text.clone(), priority: t.priority })
                 .collect(),
             router: Router::new(&domain_words, &pool_words),
+        }
+    }
+
+    fn domain_cfg(&self, domain: &OrgDomain) -> DomainCfg {
+        let critical = domain.pools.iter().enumerate().fold(0u64, |mask, (local, p)| {
+            let critical = self.pools[p.0 as usize]
+                .members
+                .iter()
+                .any(|m| self.agents[m.0 as usize].critical);
+            mask | (critical as u64) << local
+        });
+        DomainCfg {
+            pools: domain.pools.clone(),
+            critical,
         }
     }
 

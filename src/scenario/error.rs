@@ -52,11 +52,13 @@ pub enum ScenarioError {
         help: String,
     },
     /// A key that the format does not know.
-    #[error("unknown key `{key}` in {table} at {at} — {hint}")]
+    #[error(
+        "unknown key `{}` in {} at {at} — {hint}",
+        last_key(key_path),
+        table_of(key_path)
+    )]
     UnknownKey {
-        key: String,
         key_path: String,
-        table: String,
         at: Location,
         hint: String,
     },
@@ -159,17 +161,24 @@ impl Ctx<'_> {
 
     /// An unknown key at `key_path`, with a suggestion from `known`.
     pub fn unknown_key(&self, key_path: &str, known: &[&str]) -> ScenarioError {
-        let (table, key) = match key_path.rsplit_once('.') {
-            Some((t, k)) => (format!("[{t}]"), k),
-            None => ("the top level".to_string(), key_path),
-        };
         ScenarioError::UnknownKey {
-            key: key.to_string(),
             key_path: key_path.to_string(),
-            table,
             at: self.locate(key_path),
-            hint: suggestion_hint(key, known, "allowed keys here"),
+            hint: suggestion_hint(last_key(key_path), known, "allowed keys here"),
         }
+    }
+}
+
+/// `latncy_mean` of `slo.latncy_mean`.
+fn last_key(key_path: &str) -> &str {
+    key_path.rsplit_once('.').map_or(key_path, |(_, k)| k)
+}
+
+/// `[slo]` for `slo.latncy_mean`; "the top level" for `scenaro`.
+fn table_of(key_path: &str) -> String {
+    match key_path.rsplit_once('.') {
+        Some((table, _)) => format!("[{table}]"),
+        None => "the top level".to_string(),
     }
 }
 

@@ -39,6 +39,32 @@ pub(crate) fn faults(ctx: &Ctx<'_>, raw: &[RawFault]) -> Result<Vec<FaultSpec>> 
 }
 
 fn fault(ctx: &Ctx<'_>, path: &str, f: &RawFault) -> Result<FaultSpec> {
+    let kind = kind(ctx, path, f)?;
+    let key = format!("{path}.target");
+    let target = match (&f.target, &kind) {
+        (Some(t), _) => target(ctx, &key, t)?,
+        (None, FaultKind::Partition { between }) => FaultTarget::Id(between[0].clone()),
+        (None, _) => {
+            return Err(ctx.missing(
+                &key,
+                "add target = \"L12\" (an agent or domain id) or target = \"random:2\"",
+            ));
+        }
+    };
+    let duration = match f.duration {
+        Some(d) => Some(positive(ctx, &format!("{path}.duration"), d.0)?),
+        None => None,
+    };
+    Ok(FaultSpec {
+        at: f.at.0,
+        kind,
+        target,
+        duration,
+    })
+}
+
+/// The fault kind with its kind-specific parameters; keys of other kinds are errors.
+fn kind(ctx: &Ctx<'_>, path: &str, f: &RawFault) -> Result<FaultKind> {
     let allowed: &[&str] = match f.kind.as_str() {
         "slow" => &["factor"],
         "error" => &["rate"],
@@ -65,7 +91,7 @@ fn fault(ctx: &Ctx<'_>, path: &str, f: &RawFault) -> Result<FaultSpec> {
         &format!("kind = \"{}\"", f.kind),
     )?;
     let key = |k: &str| format!("{path}.{k}");
-    let kind = match f.kind.as_str() {
+    Ok(match f.kind.as_str() {
         "crash" => FaultKind::Crash,
         "slow" => FaultKind::Slow {
             factor: positive_f64(
@@ -91,26 +117,6 @@ fn fault(ctx: &Ctx<'_>, path: &str, f: &RawFault) -> Result<FaultSpec> {
         },
         "queue-outage" => FaultKind::QueueOutage,
         _ => FaultKind::HeartbeatLoss,
-    };
-    let target = match (&f.target, &kind) {
-        (Some(t), _) => target(ctx, &key("target"), t)?,
-        (None, FaultKind::Partition { between }) => FaultTarget::Id(between[0].clone()),
-        (None, _) => {
-            return Err(ctx.missing(
-                &key("target"),
-                "add target = \"L12\" (an agent or domain id) or target = \"random:2\"",
-            ));
-        }
-    };
-    let duration = match f.duration {
-        Some(d) => Some(positive(ctx, &key("duration"), d.0)?),
-        None => None,
-    };
-    Ok(FaultSpec {
-        at: f.at.0,
-        kind,
-        target,
-        duration,
     })
 }
 

@@ -3,7 +3,7 @@
 
 use super::error::{quoted_list, suggestion_hint, Ctx, ScenarioError};
 use super::model::{Arrival, LoadSpec, Priority, TaskSpec};
-use super::raw::{RawArrival, RawLoad, RawRate, RawTask};
+use super::raw::{RawArrival, RawDuration, RawLoad, RawRate, RawTask};
 use super::validate::{int_in, non_empty, only_keys, positive};
 use crate::time::{Rate, SimDuration};
 use std::collections::BTreeSet;
@@ -59,6 +59,40 @@ pub(crate) fn loads(
 }
 
 fn arrival(ctx: &Ctx<'_>, path: &str, a: &RawArrival, base_dir: &Path) -> Result<Arrival> {
+    let allowed = arrival_keys(ctx, path, a)?;
+    let need = Need {
+        ctx,
+        path,
+        help: format!("process = \"{}\" needs {}", a.process, quoted_list(allowed)),
+    };
+    Ok(match a.process.as_str() {
+        "poisson" => Arrival::Poisson {
+            rate: need.rate("rate", a.rate, false)?,
+        },
+        "constant" => Arrival::Constant {
+            rate: need.rate("rate", a.rate, false)?,
+        },
+        "ramp" => Arrival::Ramp {
+            from: need.rate("from", a.from, true)?,
+            to: need.rate("to", a.to, false)?,
+            over: need.dur("over", a.over)?,
+        },
+        "burst" => burst(&need, a)?,
+        _ => {
+            let key = format!("{path}.file");
+            let file = a
+                .file
+                .as_deref()
+                .ok_or_else(|| ctx.missing(&key, need.help.clone()))?;
+            let file = non_empty(ctx, &key, file)?;
+            let (file, times) = read_trace(ctx, &key, base_dir, &file)?;
+            Arrival::Trace { file, times }
+        }
+    })
+}
+
+/// The keys `a.process` takes; any other arrival key present is an error.
+fn arrival_keys(ctx: &Ctx<'_>, path: &str, a: &RawArrival) -> Result<&'static [&'static str]> {
     let allowed: &[&str] = match a.process.as_str() {
         "poisson" | "constant" => &["rate"],
         "ramp" => &["from", "to", "over"],
@@ -85,59 +119,53 @@ fn arrival(ctx: &Ctx<'_>, path: &str, a: &RawArrival, base_dir: &Path) -> Result
     ];
     let chosen = format!("process = \"{}\"", a.process);
     only_keys(ctx, path, &present, allowed, &chosen)?;
-    let help = format!("{chosen} needs {}", quoted_list(allowed));
-    let key = |k: &str| format!("{path}.{k}");
-    let rate = |k: &str, v: Option<RawRate>, zero_ok: bool| -> Result<Rate> {
-        let r = v.ok_or_else(|| ctx.missing(&key(k), help.clone()))?.0;
+    Ok(allowed)
+}
+
+fn burst(need: &Need<'_, '_>, a: &RawArrival) -> Result<Arrival> {
+    let (every, for_) = (need.dur("every", a.every)?, need.dur("for", a.for_)?);
+    if for_ >= every {
+        return Err(need.ctx.invalid(
+            &format!("{}.for", need.path),
+            format!("the burst length for = {for_} must be shorter than every = {every}"),
+        ));
+    }
+    Ok(Arrival::Burst {
+        base: need.rate("base", a.base, false)?,
+        peak: need.rate("peak", a.peak, false)?,
+        every,
+        for_,
+    })
+}
+
+/// Reads the required keys of one arrival table, with one "needs" message.
+struct Need<'c, 'p> {
+    ctx: &'c Ctx<'c>,
+    path: &'p str,
+    help: String,
+}
+
+impl Need<'_, '_> {
+    fn rate(&self, key: &str, v: Option<RawRate>, zero_ok: bool) -> Result<Rate> {
+        let path = format!("{}.{key}", self.path);
+        let r = v
+            .ok_or_else(|| self.ctx.missing(&path, self.help.clone()))?
+            .0;
         if !zero_ok && r.per_s() <= 0.0 {
-            return Err(ctx.invalid(&key(k), "rate must be greater than zero, e.g. \"60/min\""));
+            return Err(self
+                .ctx
+                .invalid(&path, "rate must be greater than zero, e.g. \"60/min\""));
         }
         Ok(r)
-    };
-    let dur = |k: &str, v: Option<super::raw::RawDuration>| -> Result<SimDuration> {
-        positive(
-            ctx,
-            &key(k),
-            v.ok_or_else(|| ctx.missing(&key(k), help.clone()))?.0,
-        )
-    };
-    Ok(match a.process.as_str() {
-        "poisson" => Arrival::Poisson {
-            rate: rate("rate", a.rate, false)?,
-        },
-        "constant" => Arrival::Constant {
-            rate: rate("rate", a.rate, false)?,
-        },
-        "ramp" => Arrival::Ramp {
-            from: rate("from", a.from, true)?,
-            to: rate("to", a.to, false)?,
-            over: dur("over", a.over)?,
-        },
-        "burst" => {
-            let (every, for_) = (dur("every", a.every)?, dur("for", a.for_)?);
-            if for_ >= every {
-                return Err(ctx.invalid(
-                    &key("for"),
-                    format!("the burst length for = {for_} must be shorter than every = {every}"),
-                ));
-            }
-            Arrival::Burst {
-                base: rate("base", a.base, false)?,
-                peak: rate("peak", a.peak, false)?,
-                every,
-                for_,
-            }
-        }
-        _ => {
-            let file = a
-                .file
-                .as_deref()
-                .ok_or_else(|| ctx.missing(&key("file"), help.clone()))?;
-            let file = non_empty(ctx, &key("file"), file)?;
-            let (file, times) = read_trace(ctx, &key("file"), base_dir, &file)?;
-            Arrival::Trace { file, times }
-        }
-    })
+    }
+
+    fn dur(&self, key: &str, v: Option<RawDuration>) -> Result<SimDuration> {
+        let path = format!("{}.{key}", self.path);
+        let d = v
+            .ok_or_else(|| self.ctx.missing(&path, self.help.clone()))?
+            .0;
+        positive(self.ctx, &path, d)
+    }
 }
 
 fn tasks(ctx: &Ctx<'_>, path: &str, raw: &[RawTask]) -> Result<Vec<TaskSpec>> {
@@ -242,7 +270,8 @@ fn read_trace(
 /// `12.5` (seconds) or `"12.5s"`; negative and non-finite values are rejected.
 fn parse_time(field: &str) -> Option<SimDuration> {
     if let Ok(secs) = field.parse::<f64>() {
-        return (secs.is_finite() && secs >= 0.0 && secs < 1.8e10)
+        return (0.0..1.8e10)
+            .contains(&secs)
             .then(|| SimDuration::from_secs_f64(secs));
     }
     field.parse().ok()

@@ -874,3 +874,41 @@ fn load_reads_files_and_names_unreadable_paths() {
     assert_eq!(s.source.hash, parse(MMC).unwrap().source.hash);
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn truncated_and_mangled_input_never_panics() {
+    let cuts = FULL.char_indices().map(|(i, _)| i).step_by(7);
+    for cut in cuts {
+        let _ = parse(&FULL[..cut]);
+    }
+    let swaps = [
+        ("\"", ""),
+        ("=", "=="),
+        ("]", ""),
+        ("[", "[["),
+        ("42", "-42"),
+        ("4", "4.5"),
+        ("\"1h\"", "\"1e400h\""),
+        ("\"1200/min\"", "\"1e400/min\""),
+        ("0.6", "nan"),
+        ("5.0", "inf"),
+        ("\"10m\"", "\"0s\""),
+        ("\"< 5s\"", "\"<\""),
+    ];
+    for (from, to) in swaps {
+        for (i, _) in FULL.match_indices(from) {
+            let mangled = format!("{}{to}{}", &FULL[..i], &FULL[i + from.len()..]);
+            let _ = parse(&mangled);
+        }
+    }
+    for set in [
+        "=",
+        ".=1",
+        "load.99999999999999999999.x=1",
+        "slo=1",
+        "org.agent.0=1",
+        "a.b.c.d.e.f=1",
+    ] {
+        let _ = parse_set(FULL, &[set]);
+    }
+}

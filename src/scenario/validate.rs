@@ -365,12 +365,14 @@ fn check_agent_refs(
     domain_ids: &[&str],
     agent_ids: &BTreeSet<&str>,
 ) -> Result<()> {
+    let needs_domain = matches!(a.kind.as_deref(), None | Some("worker"));
     match &a.domain {
+        None if !needs_domain => {}
         None => {
             return Err(ctx.missing(
                 &format!("{path}.domain"),
                 format!(
-                    "every agent of an org without a preset needs domain = one of {}",
+                    "every worker agent of an org without a preset needs domain = one of {} (agents of another `kind`, e.g. \"chief\", may omit it)",
                     quoted_list(domain_ids)
                 ),
             ))

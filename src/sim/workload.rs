@@ -53,6 +53,7 @@ pub struct LoadGen {
     process: Process,
     tasks: WeightedIndex<u32>,
     first_task: u32,
+    single_task: bool,
     rng: Stream,
     last_ns: u64,
     end_ns: u64,
@@ -101,6 +102,7 @@ impl LoadGen {
             process: process_for(&spec.arrival),
             tasks: WeightedIndex::new(weights).expect("validated: non-empty, positive weights"),
             first_task,
+            single_task: spec.tasks.len() == 1,
             rng: stream(seed, &format!("load/{index}/{}", spec.name)),
             last_ns: 0,
             end_ns: end.as_nanos(),
@@ -116,7 +118,8 @@ impl LoadGen {
             return None;
         }
         self.last_ns = t;
-        let task = self.first_task + self.tasks.sample(&mut self.rng) as u32;
+        let pick = if self.single_task { 0 } else { self.tasks.sample(&mut self.rng) as u32 };
+        let task = self.first_task + pick;
         Some((SimInstant(t), TaskIdx(task)))
     }
 
