@@ -84,7 +84,7 @@ fn jobs(s: &Summary, out: &mut dyn Write) -> io::Result<()> {
 }
 
 fn domains(s: &Summary, out: &mut dyn Write) -> io::Result<()> {
-    let active: Vec<_> = s.domains.0.iter().filter(|(_, d)| d.arrived > 0 || d.capacity_slots > 0).collect();
+    let active: Vec<_> = s.domains.0.iter().filter(|(_, d)| d.arrived > 0).collect();
     if active.is_empty() {
         return Ok(());
     }
