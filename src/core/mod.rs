@@ -50,6 +50,14 @@ struct JobKey(Key);
 /// Static description of the org the core runs, built from a scenario.
 pub struct CoreConfig {
     pub hop_latency: SimDuration,
+    /// Heartbeat period of every worker agent.
+    pub heartbeat_interval: SimDuration,
+    /// A registry entry expires this long after the last heartbeat.
+    pub heartbeat_ttl: SimDuration,
+    /// D9 Master Control's registry sweep period.
+    pub sweep_interval: SimDuration,
+    /// An active work item not finished by then is requeued.
+    pub visibility_timeout: SimDuration,
     pub plan_time: SimDuration,
     pub max_retries: u32,
     pub retry_backoff: SimDuration,
@@ -125,12 +133,35 @@ pub enum Input {
     /// A message sent earlier has arrived.
     Deliver(Msg),
     /// An agent finished an attempt of a work item; `ok` is the outcome the
-    /// driver drew.
+    /// driver drew; `token` is the one its [`Action::StartWork`] carried.
     WorkDone {
         agent: AgentIdx,
         work: WorkKey,
+        token: u32,
         ok: bool,
     },
+    /// The time [`Core::next_deadline`] asked for has come.
+    Tick,
+    /// The agent's process stopped: it stops pulling work and heartbeating,
+    /// and what it was running is lost (the driver drops its completions).
+    AgentDown(AgentIdx),
+    /// The agent's process (re)started: it registers and pulls work again.
+    AgentUp(AgentIdx),
+    /// The agent's heartbeats are lost (`true`) or get through again.
+    HeartbeatLoss { agent: AgentIdx, lost: bool },
+    /// The domain's pending queues refuse pushes (`true`) or accept again.
+    QueueOutage { domain: DomainIdx, on: bool },
+}
+
+/// Why a work item went back to its queue.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RequeueReason {
+    /// The registry declared its agent dead.
+    AgentDead,
+    /// It outlived the visibility timeout.
+    Timeout,
+    /// Its agent restarted before the registry noticed it was gone.
+    Restarted,
 }
 
 /// What the core wants done, or reports as having happened.
@@ -151,11 +182,23 @@ pub enum Action {
         domain: DomainIdx,
         queued_at: SimInstant,
         attempt: u32,
+        token: u32,
+        /// Set when this start re-dispatches work orphaned by `agent`'s loss.
+        orphan_of: Option<AgentIdx>,
     },
     /// A failed attempt will be retried after a backoff.
     Retry { pool: PoolIdx, domain: DomainIdx },
     /// A pool's queue was full; the attempt counts as failed.
     Rejected { pool: PoolIdx, domain: DomainIdx },
+    /// A push was refused by a queue outage; the sender retries it after a
+    /// backoff (no attempt is used up).
+    OutageRejected { pool: PoolIdx, domain: DomainIdx },
+    /// The registry declared `agent` dead (its heartbeat key expired).
+    AgentDead { agent: AgentIdx },
+    /// An active work item went back to the front of its queue.
+    Requeued { pool: PoolIdx, domain: DomainIdx, agent: AgentIdx, reason: RequeueReason },
+    /// A result from a superseded attempt arrived and was discarded.
+    LateResult { agent: AgentIdx },
     /// A work item was given up (retries exhausted or a predecessor failed).
     WorkFailed { pool: PoolIdx, domain: DomainIdx },
     /// A domain coordinator published its result for one job.
@@ -179,7 +222,6 @@ pub enum Action {
 struct Job {
     id: JobId,
     scheduled: SimInstant,
-    priority: Priority,
     pending: u8,
     domains: u8,
     results: StatusCounts,
@@ -204,12 +246,26 @@ struct Work {
     pool: PoolIdx,
     priority: Priority,
     attempt: u32,
+    /// Identifies the current attempt; a result with another token is late.
+    token: u32,
     queued_at: SimInstant,
     running_on: Option<AgentIdx>,
+    orphan_of: Option<AgentIdx>,
 }
 
+/// A worker agent as the org sees it: its process, and the registry's view.
 struct AgentState {
     busy: u32,
+    /// The process runs (not crashed).
+    up: bool,
+    /// The registry holds a live heartbeat key for it.
+    registered: bool,
+    /// Heartbeats get through (up and not lost).
+    beating: bool,
+    /// Beats happen at `beat_origin + k * heartbeat_interval` while beating.
+    beat_origin: SimInstant,
+    /// The last beat that got through, once beating stopped.
+    last_beat: SimInstant,
 }
 
 struct PoolState {
@@ -227,11 +283,30 @@ pub struct Core {
     actions: VecDeque<Action>,
     next_job: u64,
     jobs_in_flight: u64,
+    /// (deadline, work, token) of started attempts, in deadline order
+    /// (the timeout is constant, so start order is deadline order).
+    visibility: VecDeque<(SimInstant, WorkKey, u32)>,
+    /// Domains whose queues refuse pushes.
+    outage: Vec<bool>,
+    /// Agents registered but no longer beating (the sweep has work to do).
+    silent: u32,
 }
 
 impl Core {
     pub fn new(cfg: CoreConfig) -> Core {
-        let agents = cfg.agents.iter().map(|_| AgentState { busy: 0 }).collect();
+        let agents = cfg
+            .agents
+            .iter()
+            .map(|_| AgentState {
+                busy: 0,
+                up: true,
+                registered: true,
+                beating: true,
+                beat_origin: SimInstant::ZERO,
+                last_beat: SimInstant::ZERO,
+            })
+            .collect();
+        let outage = vec![false; cfg.domains.len()];
         let pools = cfg
             .pools
             .iter()
@@ -249,6 +324,9 @@ impl Core {
             actions: VecDeque::with_capacity(64),
             next_job: 0,
             jobs_in_flight: 0,
+            visibility: VecDeque::new(),
+            outage,
+            silent: 0,
         }
     }
 
@@ -261,7 +339,14 @@ impl Core {
         match input {
             Input::Arrival { task } => self.on_arrival(now, task),
             Input::Deliver(msg) => self.on_message(now, msg),
-            Input::WorkDone { agent, work, ok } => self.on_work_done(now, agent, work, ok),
+            Input::WorkDone { agent, work, token, ok } => self.on_work_done(now, agent, work, token, ok),
+            Input::Tick => self.on_tick(now),
+            Input::AgentDown(agent) => self.on_agent_down(now, agent),
+            Input::AgentUp(agent) => self.on_agent_up(now, agent),
+            Input::HeartbeatLoss { agent, lost } => self.on_heartbeat_loss(now, agent, lost),
+            Input::QueueOutage { domain, on } => {
+                self.outage[domain.0 as usize] = on;
+            }
         }
     }
 
@@ -274,7 +359,32 @@ impl Core {
     /// When the core next needs [`Core::handle`] called without an input;
     /// `None` while it has no timers.
     pub fn next_deadline(&self) -> Option<SimInstant> {
-        None
+        let visibility = self.visibility.front().map(|(t, _, _)| *t);
+        let sweep = (self.silent > 0).then(|| self.next_sweep()).flatten();
+        match (visibility, sweep) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// The first sweep that will find an expired heartbeat key.
+    fn next_sweep(&self) -> Option<SimInstant> {
+        self.agents
+            .iter()
+            .filter(|a| a.registered && !a.beating)
+            .map(|a| self.sweep_after(a.last_beat + self.cfg.heartbeat_ttl))
+            .min()
+    }
+
+    /// The first sweep time (multiples of the sweep interval) at or after `t`.
+    fn sweep_after(&self, t: SimInstant) -> SimInstant {
+        let every = self.cfg.sweep_interval.as_nanos().max(1);
+        SimInstant(t.0.div_ceil(every).saturating_mul(every))
+    }
+
+    /// Whether the registry currently lists `agent` as alive.
+    pub fn agent_registered(&self, agent: AgentIdx) -> bool {
+        self.agents[agent.0 as usize].registered
     }
 
     /// Jobs that have arrived and have no final result yet.
@@ -329,7 +439,6 @@ impl Core {
         let job = JobKey(self.jobs.insert(Job {
             id,
             scheduled: now,
-            priority,
             pending: domains.count_ones() as u8,
             domains: domains.count_ones() as u8,
             results: StatusCounts::default(),
@@ -424,8 +533,10 @@ impl Core {
                 pool,
                 priority,
                 attempt: 0,
+                token: 0,
                 queued_at: now,
                 running_on: None,
+                orphan_of: None,
             }));
             self.actions.push_back(Action::Send {
                 delay,
@@ -506,6 +617,144 @@ impl Core {
         self.dispatch_ready(now, work.sub);
     }
 
+    // ---- registry, heartbeats and requeue (D9 Master Control) ----------
+
+    /// The last beat that got through before `now` for an agent beating
+    /// since `origin`.
+    fn last_beat_before(&self, origin: SimInstant, now: SimInstant) -> SimInstant {
+        let every = self.cfg.heartbeat_interval.as_nanos().max(1);
+        let beats = (now.0 - origin.0.min(now.0)) / every;
+        SimInstant(origin.0 + beats * every)
+    }
+
+    fn stop_beating(&mut self, now: SimInstant, agent: AgentIdx) {
+        let a = &self.agents[agent.0 as usize];
+        if !a.beating {
+            return;
+        }
+        let last = self.last_beat_before(a.beat_origin, now);
+        let a = &mut self.agents[agent.0 as usize];
+        a.beating = false;
+        a.last_beat = last;
+        if a.registered {
+            self.silent += 1;
+        }
+    }
+
+    /// Starts beating now; the first beat (re)registers the agent.
+    fn start_beating(&mut self, now: SimInstant, agent: AgentIdx) {
+        let a = &mut self.agents[agent.0 as usize];
+        if a.beating || !a.up {
+            return;
+        }
+        if a.registered {
+            self.silent -= 1;
+        }
+        a.beating = true;
+        a.registered = true;
+        a.beat_origin = now;
+        if let Some(pool) = self.cfg.agents[agent.0 as usize].pool {
+            self.try_start(now, pool);
+        }
+    }
+
+    fn on_agent_down(&mut self, now: SimInstant, agent: AgentIdx) {
+        self.stop_beating(now, agent);
+        let a = &mut self.agents[agent.0 as usize];
+        a.up = false;
+        a.busy = 0;
+    }
+
+    fn on_agent_up(&mut self, now: SimInstant, agent: AgentIdx) {
+        let a = &mut self.agents[agent.0 as usize];
+        if a.up {
+            return;
+        }
+        a.up = true;
+        // Work it held when it went down was lost with the process; if the
+        // registry has not noticed yet, the restarted worker hands it back.
+        self.requeue_all_on(now, agent, RequeueReason::Restarted);
+        self.start_beating(now, agent);
+    }
+
+    fn on_heartbeat_loss(&mut self, now: SimInstant, agent: AgentIdx, lost: bool) {
+        if lost {
+            self.stop_beating(now, agent);
+        } else {
+            self.start_beating(now, agent);
+        }
+    }
+
+    fn on_tick(&mut self, now: SimInstant) {
+        self.expire_visibility(now);
+        if self.silent > 0 {
+            self.sweep(now);
+        }
+    }
+
+    /// Requeues every attempt that has outlived the visibility timeout.
+    fn expire_visibility(&mut self, now: SimInstant) {
+        while let Some(&(deadline, work_key, token)) = self.visibility.front() {
+            let live = self.works.get(work_key.0).filter(|w| w.token == token);
+            let running = live.and_then(|w| w.running_on);
+            if running.is_none() {
+                self.visibility.pop_front();
+                continue;
+            }
+            if deadline > now {
+                return;
+            }
+            self.visibility.pop_front();
+            if let Some(agent) = running {
+                self.requeue(now, work_key, agent, RequeueReason::Timeout);
+            }
+        }
+    }
+
+    /// D9's sweep: every agent whose heartbeat key has expired is declared
+    /// dead, and its active work goes back to the front of its queue.
+    fn sweep(&mut self, now: SimInstant) {
+        let ttl = self.cfg.heartbeat_ttl;
+        for i in 0..self.agents.len() {
+            let a = &self.agents[i];
+            if !(a.registered && !a.beating && a.last_beat + ttl <= now) {
+                continue;
+            }
+            self.agents[i].registered = false;
+            self.silent -= 1;
+            let agent = AgentIdx(i as u16);
+            self.actions.push_back(Action::AgentDead { agent });
+            self.requeue_all_on(now, agent, RequeueReason::AgentDead);
+        }
+    }
+
+    fn requeue_all_on(&mut self, now: SimInstant, agent: AgentIdx, reason: RequeueReason) {
+        let orphans: Vec<WorkKey> = self
+            .works
+            .iter()
+            .filter(|(_, w)| w.running_on == Some(agent))
+            .map(|(k, _)| WorkKey(k))
+            .collect();
+        for work in orphans {
+            self.requeue(now, work, agent, reason);
+        }
+    }
+
+    /// Puts an active work item back at the front of its queue (keeping its
+    /// priority); the running attempt's result, if it ever comes, is late.
+    fn requeue(&mut self, now: SimInstant, work_key: WorkKey, agent: AgentIdx, reason: RequeueReason) {
+        let work = self.works.get_mut(work_key.0).expect("requeue of a live work item");
+        work.running_on = None;
+        work.token = work.token.wrapping_add(1);
+        work.orphan_of = Some(agent);
+        work.queued_at = now;
+        let (pool, priority) = (work.pool, work.priority);
+        let domain = self.cfg.pools[pool.0 as usize].domain;
+        self.actions.push_back(Action::Requeued { pool, domain, agent, reason });
+        self.pools[pool.0 as usize].queue.push_front(priority, work_key);
+        self.try_start(now, pool);
+    }
+
     // ---- worker pools --------------------------------------------------
 
     fn enqueue(&mut self, now: SimInstant, work_key: WorkKey) {
@@ -516,6 +765,12 @@ impl Core {
         work.queued_at = now;
         let (pool, priority) = (work.pool, work.priority);
         let pcfg = &self.cfg.pools[pool.0 as usize];
+        if self.outage[pcfg.domain.0 as usize] {
+            let domain = pcfg.domain;
+            self.actions.push_back(Action::OutageRejected { pool, domain });
+            self.send(self.cfg.retry_backoff.max(SimDuration(1)), Node::Pool(pool), Node::Pool(pool), Msg::Enqueue(work_key));
+            return;
+        }
         if self.pools[pool.0 as usize]
             .queue
             .push_back(priority, work_key)
@@ -540,25 +795,35 @@ impl Core {
             let work_key = self.pools[pool.0 as usize].queue.pop().expect("non-empty");
             let work = self.works.get_mut(work_key.0).expect("queued work is live");
             work.running_on = Some(agent);
+            work.token = work.token.wrapping_add(1);
+            let orphan_of = work.orphan_of.take();
             self.agents[agent.0 as usize].busy += 1;
+            self.visibility
+                .push_back((now + self.cfg.visibility_timeout, work_key, work.token));
             self.actions.push_back(Action::StartWork {
                 agent,
                 work: work_key,
                 domain: pcfg.domain,
                 queued_at: work.queued_at,
                 attempt: work.attempt,
+                token: work.token,
+                orphan_of,
             });
         }
-        let _ = now;
     }
 
-    fn on_work_done(&mut self, now: SimInstant, agent: AgentIdx, work_key: WorkKey, ok: bool) {
+    fn on_work_done(&mut self, now: SimInstant, agent: AgentIdx, work_key: WorkKey, token: u32, ok: bool) {
         let a = &mut self.agents[agent.0 as usize];
         debug_assert!(a.busy > 0, "work done on an idle agent");
-        a.busy -= 1;
+        a.busy = a.busy.saturating_sub(1);
         let pool = self.cfg.agents[agent.0 as usize].pool;
-        if let Some(work) = self.works.get_mut(work_key.0) {
-            debug_assert_eq!(work.running_on, Some(agent));
+        let current = self
+            .works
+            .get(work_key.0)
+            .is_some_and(|w| w.token == token && w.running_on == Some(agent));
+        if !current {
+            self.actions.push_back(Action::LateResult { agent });
+        } else if let Some(work) = self.works.get_mut(work_key.0) {
             work.running_on = None;
             let pool = work.pool;
             if ok {
@@ -628,6 +893,13 @@ impl Core {
                 self.jobs_in_flight
             ));
         }
+        for (k, w) in self.works.iter() {
+            if let Some(a) = w.running_on {
+                if !self.agents[a.0 as usize].registered {
+                    return Err(format!("work item {k:?} still active on agent #{} after the registry declared it dead", a.0));
+                }
+            }
+        }
         for (i, a) in self.agents.iter().enumerate() {
             if a.busy > self.cfg.agents[i].slots {
                 return Err(format!("agent #{i} runs {} items on {} slots", a.busy, self.cfg.agents[i].slots));
@@ -670,12 +942,14 @@ pub fn select_pools(cfg: &CoreConfig, d: DomainIdx, route: &Route) -> u64 {
 fn least_busy(members: &[AgentIdx], state: &[AgentState], cfg: &[AgentCfg]) -> Option<AgentIdx> {
     if let [only] = members {
         let i = only.0 as usize;
-        return (state[i].busy < cfg[i].slots).then_some(*only);
+        let a = &state[i];
+        return (a.busy < cfg[i].slots && a.up && a.registered).then_some(*only);
     }
     let mut best: Option<(u64, u64, AgentIdx)> = None;
     for &m in members {
         let (busy, slots) = (state[m.0 as usize].busy as u64, cfg[m.0 as usize].slots as u64);
-        if busy >= slots {
+        let a = &state[m.0 as usize];
+        if busy >= slots || !a.up || !a.registered {
             continue;
         }
         let better = match best {

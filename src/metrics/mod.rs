@@ -113,6 +113,11 @@ pub struct Recorder {
     bucket: Bucket,
     bucket_latency: Histogram<u64>,
     series: Vec<SeriesRow>,
+    faults: FaultStats,
+    /// (start, end) of the fault window, and successes during and after it.
+    fault_window: Option<(u64, Option<u64>)>,
+    ok_during: u64,
+    ok_after: u64,
 }
 
 impl Recorder {
@@ -162,7 +167,53 @@ impl Recorder {
             bucket: Bucket::default(),
             bucket_latency: histogram(),
             series: Vec::new(),
+            faults: FaultStats::default(),
+            fault_window: None,
+            ok_during: 0,
+            ok_after: 0,
         }
+    }
+
+    /// The span of the fault timeline, for during/after throughput.
+    pub fn set_fault_window(&mut self, window: Option<(SimInstant, Option<SimInstant>)>) {
+        self.fault_window = window.map(|(s, e)| (s.as_nanos(), e.map(|e| e.as_nanos())));
+        self.faults.window_ns = window.map(|(s, e)| Window {
+            start: s.as_nanos(),
+            end: e.map_or(u64::MAX, |e| e.as_nanos()),
+        });
+    }
+
+    /// A crash took `busy` running attempts with it.
+    pub fn on_agent_down(&mut self, t: SimInstant, agent: AgentIdx, domain: DomainIdx, busy: u32) {
+        let t = t.as_nanos();
+        self.agents[agent.0 as usize].busy.sub(t, busy as u64);
+        self.domains[domain.0 as usize].busy.sub(t, busy as u64);
+        self.faults.attempts_lost += busy as u64;
+    }
+
+    pub fn on_detection(&mut self, agent: AgentIdx, t: SimInstant, after_ns: u64) {
+        self.faults.detections.push(Detection {
+            agent: self.layout.agents[agent.0 as usize].id.clone(),
+            at_ns: t.as_nanos(),
+            detected_after_ns: after_ns,
+        });
+    }
+
+    pub fn on_redispatch(&mut self, since_fault_ns: u64) {
+        self.faults.orphans_redispatched += 1;
+        self.faults.max_redispatch_ns = self.faults.max_redispatch_ns.max(since_fault_ns);
+    }
+
+    pub fn on_requeue(&mut self) {
+        self.faults.requeues += 1;
+    }
+
+    pub fn on_late_result(&mut self) {
+        self.faults.late_results_discarded += 1;
+    }
+
+    pub fn on_outage_rejected(&mut self) {
+        self.faults.outage_rejections += 1;
     }
 
     #[inline]
@@ -327,6 +378,13 @@ impl Recorder {
         self.statuses_all[status as usize] += 1;
         self.bucket.statuses[status as usize] += 1;
         self.bucket_latency.saturating_record(latency);
+        if let (Some((start, end)), true) = (self.fault_window, status.is_success()) {
+            match end {
+                _ if t < start => {}
+                Some(end) if t >= end => self.ok_after += 1,
+                _ => self.ok_during += 1,
+            }
+        }
         if self.measured(s) {
             self.statuses[status as usize] += 1;
             self.latency.saturating_record(latency);
@@ -387,14 +445,27 @@ impl Recorder {
             queue_wait_ns: wait_of(&self.merged_wait(), self.wait_sum),
             workers_per_job_mean: ratio(self.workers_sum as f64, jobs.results() as f64),
             utilization: self.utilization_overall(),
-            recovery_time_ns: 0,
+            recovery_time_ns: self.faults.max_redispatch_ns,
             work: self.work,
+            faults: self.fault_stats(),
             little: self.little(end_ns),
             domains: self.domain_summaries(core, window_s),
             agents: self.agent_summaries(core),
             slo: Vec::new(),
             passed: true,
         }
+    }
+
+    fn fault_stats(&self) -> FaultStats {
+        let mut f = self.faults.clone();
+        if let Some((start, end)) = self.fault_window {
+            let during_end = end.unwrap_or(self.end_ns).min(self.end_ns.max(start));
+            f.throughput_during_per_min = per_min(self.ok_during as f64, during_end.saturating_sub(start) as f64 / 1e9);
+            if let Some(end) = end {
+                f.throughput_after_per_min = per_min(self.ok_after as f64, self.end_ns.saturating_sub(end) as f64 / 1e9);
+            }
+        }
+        f
     }
 
     /// Queue waits of all domains in one histogram (recorded per domain

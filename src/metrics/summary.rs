@@ -47,6 +47,7 @@ pub struct Summary {
     /// orphaned (0 when nothing failed).
     pub recovery_time_ns: u64,
     pub work: WorkCounts,
+    pub faults: FaultStats,
     pub little: Little,
     pub domains: OrderedMap<DomainSummary>,
     pub agents: OrderedMap<AgentSummary>,
@@ -172,4 +173,35 @@ pub struct SloVerdict {
     pub measured: f64,
     pub unit: &'static str,
     pub pass: bool,
+}
+
+/// What faults did and how the org recovered (DESIGN.md §3 `[[fault]]`).
+#[derive(Clone, Debug, Default, DeriveSerialize)]
+pub struct FaultStats {
+    /// Active work items put back in their queue (dead agent, timeout, restart).
+    pub requeues: u64,
+    /// Results of superseded attempts that arrived and were discarded.
+    pub late_results_discarded: u64,
+    /// Pushes refused by a queue outage (retried by the sender).
+    pub outage_rejections: u64,
+    /// Attempts lost with a crashed agent.
+    pub attempts_lost: u64,
+    /// Each time the registry declared an agent dead.
+    pub detections: Vec<Detection>,
+    /// Requeued work items started again, and the longest time from the
+    /// fault to such a restart.
+    pub orphans_redispatched: u64,
+    pub max_redispatch_ns: u64,
+    /// From the first fault's start to the last fault's end.
+    pub window_ns: Option<Window>,
+    pub throughput_during_per_min: f64,
+    pub throughput_after_per_min: f64,
+}
+
+#[derive(Clone, Debug, DeriveSerialize)]
+pub struct Detection {
+    pub agent: String,
+    pub at_ns: u64,
+    /// From the fault (crash, heartbeat loss) to the registry noticing.
+    pub detected_after_ns: u64,
 }

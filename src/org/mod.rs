@@ -154,6 +154,10 @@ impl Org {
             .collect();
         CoreConfig {
             hop_latency: org.hop_latency,
+            heartbeat_interval: org.heartbeat_interval,
+            heartbeat_ttl: org.heartbeat_ttl,
+            sweep_interval: org.heartbeat_interval,
+            visibility_timeout: org.visibility_timeout,
             plan_time: org.plan_time,
             max_retries: org.max_retries,
             retry_backoff: org.retry_backoff,

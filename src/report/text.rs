@@ -18,6 +18,7 @@ impl Reporter for TextSummary {
         let s = report.summary;
         header(s, out)?;
         jobs(s, out)?;
+        faults(s, out)?;
         domains(s, out)?;
         slo_table(&s.slo, out)?;
         verdict(s, out)
@@ -81,6 +82,36 @@ fn jobs(s: &Summary, out: &mut dyn Write) -> io::Result<()> {
         )?;
     }
     Ok(())
+}
+
+fn faults(s: &Summary, out: &mut dyn Write) -> io::Result<()> {
+    let f = &s.faults;
+    if f.window_ns.is_none() {
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "faults      {} requeues · {} late results discarded · {} attempts lost · {} outage rejections · recovery {}",
+        f.requeues,
+        f.late_results_discarded,
+        f.attempts_lost,
+        f.outage_rejections,
+        fmt_ns(s.recovery_time_ns as f64)
+    )?;
+    for d in &f.detections {
+        writeln!(
+            out,
+            "            {} declared dead at {} ({} after its fault)",
+            d.agent,
+            fmt_ns(d.at_ns as f64),
+            fmt_ns(d.detected_after_ns as f64)
+        )?;
+    }
+    writeln!(
+        out,
+        "            throughput during faults {:.1}/min · after {:.1}/min",
+        f.throughput_during_per_min, f.throughput_after_per_min
+    )
 }
 
 fn domains(s: &Summary, out: &mut dyn Write) -> io::Result<()> {

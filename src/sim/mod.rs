@@ -9,6 +9,7 @@
 
 pub mod dist;
 pub mod engine;
+pub mod faults;
 pub mod rng;
 pub mod workload;
 
@@ -18,7 +19,7 @@ use crate::core::{Action, AgentIdx, Core, DomainIdx, Input, Msg, Node, TaskIdx, 
 use crate::metrics::summary::{ScenarioRef, Summary};
 use crate::metrics::{AgentLayout, Layout, Recorder};
 use crate::org::Org;
-use crate::scenario::{Scenario, ScenarioError};
+use crate::scenario::{FaultKind, Scenario, ScenarioError};
 use crate::time::{SimDuration, SimInstant};
 use dist::Sampler;
 use engine::EventQueue;
@@ -33,7 +34,22 @@ pub const MAX_INTERVALS: u64 = 1_000_000;
 enum Event {
     Arrival { load: u16, task: TaskIdx },
     Deliver(Msg),
-    WorkDone { agent: AgentIdx, domain: DomainIdx, work: WorkKey, ok: bool, busy_ns: u64 },
+    WorkDone { agent: AgentIdx, domain: DomainIdx, work: WorkKey, token: u32, epoch: u32, ok: bool, busy_ns: u64 },
+    /// The core's timer (next_deadline) is due.
+    Tick,
+    /// Fault `index` starts (`true`) or ends.
+    Fault { index: u16, start: bool },
+}
+
+/// Per-agent fault state the driver applies when it samples.
+#[derive(Clone, Copy, Debug)]
+struct AgentFaults {
+    /// Bumped on every crash: completions of older epochs were lost.
+    epoch: u32,
+    slow_factor: f64,
+    extra_error: f64,
+    /// When the latest fault affecting the agent began.
+    since: Option<SimInstant>,
 }
 
 /// Per-agent service: sampler, its stream, and the failure stream.
@@ -56,6 +72,11 @@ pub struct Sim {
     scenario_ref: ScenarioRef,
     last_time: SimInstant,
     violations: Vec<String>,
+    faults: Vec<faults::Fault>,
+    agent_faults: Vec<AgentFaults>,
+    /// Active partitions: the two sides and when they heal.
+    cuts: Vec<([faults::Site; 2], Option<SimInstant>)>,
+    timer_at: Option<SimInstant>,
 }
 
 /// The outcome of a run: the deterministic measurements plus the count of
@@ -95,12 +116,15 @@ impl Sim {
             loads.push(LoadGen::new(seed, i, l, first_task, load_end));
             first_task += l.tasks.len() as u32;
         }
-        let recorder = Recorder::new(
+        let faults = faults::resolve(scenario, &org)?;
+        let mut recorder = Recorder::new(
             layout(&org),
             SimInstant::ZERO + scenario.warmup,
             load_end,
             scenario.interval.as_nanos(),
         );
+        recorder.set_fault_window(fault_window(&faults));
+        let agent_faults = vec![AgentFaults { epoch: 0, slow_factor: 1.0, extra_error: 0.0, since: None }; org.agents.len()];
         let sim = Sim {
             core,
             fel: EventQueue::with_capacity(1024),
@@ -117,6 +141,10 @@ impl Sim {
             },
             last_time: SimInstant::ZERO,
             violations: Vec::new(),
+            faults,
+            agent_faults,
+            cuts: Vec::new(),
+            timer_at: None,
         };
         Ok((sim, org))
     }
@@ -125,6 +153,12 @@ impl Sim {
     pub fn run(mut self) -> RunOutput {
         for i in 0..self.loads.len() {
             self.schedule_next_arrival(i);
+        }
+        for (i, f) in self.faults.iter().enumerate() {
+            self.fel.schedule_at(f.start, Event::Fault { index: i as u16, start: true });
+            if let Some(end) = f.end {
+                self.fel.schedule_at(end, Event::Fault { index: i as u16, start: false });
+            }
         }
         while let Some(t) = self.fel.peek_time() {
             if t > self.hard_end {
@@ -152,12 +186,21 @@ impl Sim {
                 self.schedule_next_arrival(load as usize);
             }
             Event::Deliver(msg) => self.core.handle(t, Input::Deliver(msg)),
-            Event::WorkDone { agent, domain, work, ok, busy_ns } => {
+            Event::WorkDone { agent, domain, work, token, epoch, ok, busy_ns } => {
+                if epoch != self.agent_faults[agent.0 as usize].epoch {
+                    return; // the attempt died with its agent
+                }
                 self.recorder.on_finish(t, agent, domain, ok, busy_ns);
-                self.core.handle(t, Input::WorkDone { agent, work, ok });
+                self.core.handle(t, Input::WorkDone { agent, work, token, ok });
             }
+            Event::Tick => {
+                self.timer_at = None;
+                self.core.handle(t, Input::Tick);
+            }
+            Event::Fault { index, start } => self.apply_fault(t, index as usize, start),
         }
         self.apply_actions(t);
+        self.arm_timer(t);
         #[cfg(debug_assertions)]
         if let Err(e) = self.core.check_invariants() {
             self.violations.push(format!("at t={}ns: {e}", t.0));
@@ -177,16 +220,27 @@ impl Sim {
     fn apply_actions(&mut self, t: SimInstant) {
         while let Some(action) = self.core.poll_action() {
             match action {
-                Action::Send { delay, from: _, to, msg } => {
+                Action::Send { delay, from, to, msg } => {
                     if let (Msg::Subtask(_), Node::Domain(d)) = (msg, to) {
                         self.recorder.on_subtask(t, d);
                     }
+                    let delay = self.partition_delay(t, delay, from, to);
                     self.send(t, delay, msg);
                 }
-                Action::StartWork { agent, work, domain, queued_at, attempt: _ } => {
+                Action::StartWork { agent, work, domain, queued_at, token, orphan_of, .. } => {
                     self.recorder.on_start(t, agent, domain, queued_at);
-                    self.start_work(agent, domain, work);
+                    if let Some(since) = orphan_of.and_then(|a| self.agent_faults[a.0 as usize].since) {
+                        self.recorder.on_redispatch(t.saturating_since(since).as_nanos());
+                    }
+                    self.start_work(t, agent, domain, work, token);
                 }
+                Action::OutageRejected { .. } => self.recorder.on_outage_rejected(),
+                Action::AgentDead { agent } => {
+                    let since = self.agent_faults[agent.0 as usize].since.unwrap_or(t);
+                    self.recorder.on_detection(agent, t, t.saturating_since(since).as_nanos());
+                }
+                Action::Requeued { .. } => self.recorder.on_requeue(),
+                Action::LateResult { .. } => self.recorder.on_late_result(),
                 Action::Retry { domain, .. } => self.recorder.on_retry(domain),
                 Action::Rejected { domain, .. } => self.recorder.on_rejected(domain),
                 Action::WorkFailed { .. } => self.recorder.on_work_failed(),
@@ -210,14 +264,92 @@ impl Sim {
     }
 
     #[inline]
-    fn start_work(&mut self, agent: AgentIdx, domain: DomainIdx, work: WorkKey) {
+    fn start_work(&mut self, t: SimInstant, agent: AgentIdx, domain: DomainIdx, work: WorkKey, token: u32) {
         let svc = self.services[agent.0 as usize]
             .as_mut()
             .expect("work started on an agent without a service");
-        let busy_ns = svc.sampler.sample(&mut svc.rng);
-        let ok = svc.error_rate <= 0.0 || svc.error_rng.random::<f64>() >= svc.error_rate;
-        self.fel
-            .schedule_in(SimDuration(busy_ns), Event::WorkDone { agent, domain, work, ok, busy_ns });
+        let f = self.agent_faults[agent.0 as usize];
+        let mut busy_ns = svc.sampler.sample(&mut svc.rng);
+        if f.slow_factor != 1.0 {
+            busy_ns = (busy_ns as f64 * f.slow_factor).round().max(1.0) as u64;
+        }
+        let p_fail = 1.0 - (1.0 - svc.error_rate) * (1.0 - f.extra_error);
+        let ok = p_fail <= 0.0 || svc.error_rng.random::<f64>() >= p_fail;
+        let event = Event::WorkDone { agent, domain, work, token, epoch: f.epoch, ok, busy_ns };
+        self.fel.schedule_at(t + SimDuration(busy_ns), event);
+    }
+
+    /// Arms the core's timer when it wants one sooner than the armed one.
+    #[inline]
+    fn arm_timer(&mut self, now: SimInstant) {
+        if let Some(deadline) = self.core.next_deadline() {
+            if self.timer_at.is_none_or(|armed| deadline < armed) {
+                let at = deadline.max(now);
+                self.timer_at = Some(at);
+                self.fel.schedule_at(at, Event::Tick);
+            }
+        }
+    }
+
+    /// A message crossing an active partition waits until it heals.
+    #[inline]
+    fn partition_delay(&self, t: SimInstant, delay: SimDuration, from: Node, to: Node) -> SimDuration {
+        if self.cuts.is_empty() {
+            return delay;
+        }
+        let cfg = self.core.config();
+        let domain_of = |n: Node| match n {
+            Node::Pool(p) => cfg.pools[p.0 as usize].domain,
+            Node::Agent(a) => cfg.agents[a.0 as usize].pool.map_or(cfg.fallback, |p| cfg.pools[p.0 as usize].domain),
+            _ => cfg.fallback,
+        };
+        let (a, b) = (faults::site_of(from, domain_of), faults::site_of(to, domain_of));
+        let mut heal = t;
+        for ([x, y], until) in &self.cuts {
+            if (a == *x && b == *y) || (a == *y && b == *x) {
+                heal = heal.max(until.unwrap_or(SimInstant(u64::MAX / 2)));
+            }
+        }
+        heal.saturating_since(t) + delay
+    }
+
+    fn apply_fault(&mut self, t: SimInstant, index: usize, start: bool) {
+        let fault = self.faults[index].clone();
+        for &agent in &fault.agents {
+            let f = &mut self.agent_faults[agent.0 as usize];
+            if start {
+                f.since = Some(t);
+            }
+            match fault.kind {
+                FaultKind::Crash if start => {
+                    let domain = self.core.config().pools[self.core.config().agents[agent.0 as usize].pool.expect("worker").0 as usize].domain;
+                    self.recorder.on_agent_down(t, agent, domain, self.core.agent_busy(agent));
+                    self.agent_faults[agent.0 as usize].epoch += 1;
+                    self.core.handle(t, Input::AgentDown(agent));
+                }
+                FaultKind::Crash => self.core.handle(t, Input::AgentUp(agent)),
+                FaultKind::Slow { factor } => f.slow_factor = if start { factor } else { 1.0 },
+                FaultKind::Error { rate } => f.extra_error = if start { rate } else { 0.0 },
+                FaultKind::HeartbeatLoss => self.core.handle(t, Input::HeartbeatLoss { agent, lost: start }),
+                FaultKind::Partition { .. } | FaultKind::QueueOutage => {}
+            }
+        }
+        match fault.kind {
+            FaultKind::QueueOutage => {
+                for &domain in &fault.domains {
+                    self.core.handle(t, Input::QueueOutage { domain, on: start });
+                }
+            }
+            FaultKind::Partition { .. } => {
+                let cut = fault.cut.expect("resolved partition");
+                if start {
+                    self.cuts.push((cut, fault.end));
+                } else {
+                    self.cuts.retain(|(c, until)| !(*c == cut && *until == fault.end));
+                }
+            }
+            _ => {}
+        }
     }
 
     fn finish(mut self, end: SimInstant) -> RunOutput {
@@ -269,6 +401,13 @@ fn check_interval_count(s: &Scenario) -> Result<(), ScenarioError> {
         ));
     }
     Ok(())
+}
+
+/// From the first fault's start to the last fault's end (`None`: no faults).
+fn fault_window(faults: &[faults::Fault]) -> Option<(SimInstant, Option<SimInstant>)> {
+    let start = faults.iter().map(|f| f.start).min()?;
+    let end = faults.iter().map(|f| f.end).try_fold(SimInstant::ZERO, |acc, e| e.map(|e| acc.max(e)));
+    Some((start, end))
 }
 
 fn layout(org: &Org) -> Layout {

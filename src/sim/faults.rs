@@ -1,0 +1,114 @@
+//! The fault injector: the scenario's `[[fault]]` timeline resolved against
+//! the org (agent ids, domain ids = all their workers, `random:N` drawn from
+//! the fault stream), and the per-agent state the driver consults when it
+//! samples service times, failures and message delivery.
+
+use rand::seq::index::sample;
+
+use super::rng::stream;
+use crate::core::{AgentIdx, DomainIdx, Node};
+use crate::org::{suggest, Org};
+use crate::scenario::{FaultKind, FaultTarget, Scenario, ScenarioError};
+use crate::time::SimInstant;
+
+/// Where a partition cuts: a domain (with its workers) or the orchestrator.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Site {
+    Orchestrator,
+    Domain(DomainIdx),
+}
+
+/// One fault, resolved.
+#[derive(Clone, Debug)]
+pub struct Fault {
+    pub kind: FaultKind,
+    pub agents: Vec<AgentIdx>,
+    pub domains: Vec<DomainIdx>,
+    pub cut: Option<[Site; 2]>,
+    pub start: SimInstant,
+    /// `None`: the fault never ends.
+    pub end: Option<SimInstant>,
+}
+
+/// Resolves every fault of the scenario; bad targets are scenario errors.
+pub fn resolve(scenario: &Scenario, org: &Org) -> Result<Vec<Fault>, ScenarioError> {
+    let workers: Vec<AgentIdx> = (0..org.agents.len())
+        .filter(|i| org.agents[*i].domain.is_some())
+        .map(|i| AgentIdx(i as u16))
+        .collect();
+    let mut out = Vec::with_capacity(scenario.faults.len());
+    for (i, f) in scenario.faults.iter().enumerate() {
+        let key = format!("fault[{i}].target");
+        let err = |msg: String| ScenarioError::invalid(&scenario.source, &key, msg);
+        let (mut agents, mut domains) = (Vec::new(), Vec::new());
+        match &f.target {
+            FaultTarget::Random(n) => {
+                let n = *n as usize;
+                if n > workers.len() {
+                    return Err(err(format!("random:{n} asks for more agents than the org's {} workers", workers.len())));
+                }
+                let mut rng = stream(scenario.seed, &format!("fault/{i}"));
+                let mut picked: Vec<usize> = sample(&mut rng, workers.len(), n).into_vec();
+                picked.sort_unstable();
+                agents = picked.into_iter().map(|j| workers[j]).collect();
+            }
+            FaultTarget::Id(id) => {
+                if let Some(a) = org.agent_index(id).filter(|a| org.agents[a.0 as usize].domain.is_some()) {
+                    agents.push(a);
+                } else if let Some(d) = org.domain_index(id) {
+                    domains.push(d);
+                    agents.extend(workers.iter().copied().filter(|a| org.agents[a.0 as usize].domain == Some(d)));
+                } else if !matches!(f.kind, FaultKind::Partition { .. }) {
+                    let known = org.agents.iter().map(|a| a.id.as_str()).chain(org.domains.iter().map(|d| d.id.as_str()));
+                    return Err(err(format!(
+                        "fault target `{id}` is neither a worker agent nor a domain of the org{}",
+                        suggest(id, known)
+                    )));
+                }
+            }
+        }
+        let cut = match &f.kind {
+            FaultKind::Partition { between } => Some([site(scenario, org, i, &between[0])?, site(scenario, org, i, &between[1])?]),
+            _ => None,
+        };
+        if matches!(f.kind, FaultKind::QueueOutage) && domains.is_empty() {
+            domains.extend(agents.iter().filter_map(|a| org.agents[a.0 as usize].domain));
+            domains.sort_unstable();
+            domains.dedup();
+        }
+        out.push(Fault {
+            kind: f.kind.clone(),
+            agents,
+            domains,
+            cut,
+            start: SimInstant::ZERO + f.at,
+            end: f.duration.map(|d| SimInstant::ZERO + f.at + d),
+        });
+    }
+    Ok(out)
+}
+
+fn site(scenario: &Scenario, org: &Org, i: usize, id: &str) -> Result<Site, ScenarioError> {
+    if id.eq_ignore_ascii_case("orchestrator") || id == "CEO" {
+        return Ok(Site::Orchestrator);
+    }
+    org.domain_index(id).map(Site::Domain).ok_or_else(|| {
+        ScenarioError::invalid(
+            &scenario.source,
+            &format!("fault[{i}].between"),
+            format!(
+                "partition side `{id}` must be a domain id or \"orchestrator\"{}",
+                suggest(id, org.domains.iter().map(|d| d.id.as_str()))
+            ),
+        )
+    })
+}
+
+/// The site a message endpoint belongs to.
+pub fn site_of(node: Node, pool_domain: impl Fn(Node) -> DomainIdx) -> Site {
+    match node {
+        Node::Orchestrator => Site::Orchestrator,
+        Node::Domain(d) => Site::Domain(d),
+        other => Site::Domain(pool_domain(other)),
+    }
+}
