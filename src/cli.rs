@@ -67,8 +67,8 @@ pub enum Command {
 pub struct RunArgs {
     /// The scenario file (TOML, format v1).
     pub scenario: PathBuf,
-    /// Root seed; overrides `[scenario] seed`.
-    #[arg(long)]
+    /// Root seed (0 to 2^63-1); overrides `[scenario] seed`.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(0..=i64::MAX as u64))]
     pub seed: Option<u64>,
     /// Output directory [default: reports/<scenario name>/].
     #[arg(long, value_name = "DIR")]
@@ -122,7 +122,9 @@ pub enum OrgFormat {
 pub enum CliError {
     #[error("{0}")]
     Scenario(#[from] ScenarioError),
-    #[error("cannot write {path}: {source}; check that the directory is writable or pass --out DIR")]
+    #[error(
+        "cannot write {path}: {source}; check that the directory is writable or pass --out DIR"
+    )]
     Write { path: PathBuf, source: io::Error },
     #[error("invariant violated (this is a bug in esa-sim; please report it with the seed and scenario hash):\n{0}")]
     Invariant(String),
@@ -200,7 +202,11 @@ pub fn execute(scenario: Scenario) -> Result<Completed, CliError> {
         output.summary.jobs_all.arrived,
         output.summary.sim_end_ns as f64 / 1e9,
     );
-    Ok(Completed { scenario, output, perf })
+    Ok(Completed {
+        scenario,
+        output,
+        perf,
+    })
 }
 
 fn run(args: &RunArgs) -> Result<i32, CliError> {
@@ -215,23 +221,44 @@ fn run(args: &RunArgs) -> Result<i32, CliError> {
         .unwrap_or_else(|| Path::new("reports").join(&scenario.name));
     let done = execute(scenario)?;
     let summary = &done.output.summary;
-    let report = RunReport { summary, recorder: &done.output.recorder };
-    write_files(&out_dir, &report).map_err(|source| CliError::Write { path: out_dir.clone(), source })?;
+    let report = RunReport {
+        summary,
+        recorder: &done.output.recorder,
+    };
+    write_files(&out_dir, &report).map_err(|source| CliError::Write {
+        path: out_dir.clone(),
+        source,
+    })?;
     let perf_path = out_dir.join("perf.json");
-    std::fs::write(&perf_path, serde_json::to_string_pretty(&done.perf).expect("perf serializes") + "\n")
-        .map_err(|source| CliError::Write { path: perf_path, source })?;
+    std::fs::write(
+        &perf_path,
+        serde_json::to_string_pretty(&done.perf).expect("perf serializes") + "\n",
+    )
+    .map_err(|source| CliError::Write {
+        path: perf_path,
+        source,
+    })?;
     if !done.output.violations.is_empty() {
         return Err(CliError::Invariant(invariant_report(&done)));
     }
     if !args.quiet {
         print_result(args.format, &report, &done.perf, &out_dir);
     }
-    Ok(if summary.passed { exit::OK } else { exit::SLO_BREACHED })
+    Ok(if summary.passed {
+        exit::OK
+    } else {
+        exit::SLO_BREACHED
+    })
 }
 
 fn invariant_report(done: &Completed) -> String {
     let s = &done.output.summary;
-    let mut msg: String = done.output.violations.iter().map(|v| format!("  - {v}\n")).collect();
+    let mut msg: String = done
+        .output
+        .violations
+        .iter()
+        .map(|v| format!("  - {v}\n"))
+        .collect();
     msg.push_str(&format!(
         "  reproduce: esa-sim run {} --seed {}   (scenario {}, esa-sim {})",
         done.scenario.source.path, s.scenario.seed, s.scenario.hash, s.esa_sim_version
@@ -302,7 +329,10 @@ fn org(cmd: OrgCommand) -> Result<i32, CliError> {
         }
     };
     match written {
-        Err(e) if e.kind() != io::ErrorKind::BrokenPipe => Err(CliError::Write { path: "<stdout>".into(), source: e }),
+        Err(e) if e.kind() != io::ErrorKind::BrokenPipe => Err(CliError::Write {
+            path: "<stdout>".into(),
+            source: e,
+        }),
         _ => Ok(exit::OK),
     }
 }

@@ -103,6 +103,8 @@ pub enum UnitError {
     Overflow(String),
     #[error("`{0}` is not a rate; write count/unit, e.g. \"1200/min\", \"20/s\", \"30/h\"")]
     BadRate(String),
+    #[error("`{0}` is above the highest rate esa-sim simulates exactly (1,000,000/s: arrival gaps are whole nanoseconds)")]
+    RateTooHigh(String),
 }
 
 /// Splits `"1.5ms"` into (`"1.5"`, `"ms"`).
@@ -172,7 +174,9 @@ impl FromStr for SimDuration {
         let overflow = || UnitError::Overflow(input.to_string());
         let whole = int.checked_mul(scale).ok_or_else(overflow)?;
         let frac_ns = fraction_times(&frac, scale);
-        Ok(SimDuration(whole.checked_add(frac_ns).ok_or_else(overflow)?))
+        Ok(SimDuration(
+            whole.checked_add(frac_ns).ok_or_else(overflow)?,
+        ))
     }
 }
 
@@ -219,6 +223,10 @@ impl fmt::Display for SimDuration {
     }
 }
 
+/// Highest rate accepted: above it, gaps rounded to whole nanoseconds
+/// would bias the rate.
+pub const MAX_RATE_PER_S: f64 = 1e6;
+
 /// An arrival rate, stored as events per second. Converted from the
 /// scenario's string once at load time.
 #[derive(Clone, Copy, Debug, PartialEq, PartialOrd)]
@@ -260,8 +268,8 @@ impl FromStr for Rate {
             unit: unit.to_string(),
         })?;
         let per_s = per * NS_PER_S as f64 / unit_ns as f64;
-        if !per_s.is_finite() || per_s > 1e12 {
-            return Err(UnitError::Overflow(input.to_string()));
+        if !per_s.is_finite() || per_s > MAX_RATE_PER_S {
+            return Err(UnitError::RateTooHigh(input.to_string()));
         }
         Ok(Rate { per_s })
     }
@@ -300,7 +308,16 @@ mod tests {
 
     #[test]
     fn durations_reject_garbage() {
-        for bad in ["", "5", "s", "-1s", "1.2.3s", "2 parsecs", "1e3s", "99999999999999999999h"] {
+        for bad in [
+            "",
+            "5",
+            "s",
+            "-1s",
+            "1.2.3s",
+            "2 parsecs",
+            "1e3s",
+            "99999999999999999999h",
+        ] {
             assert!(bad.parse::<SimDuration>().is_err(), "{bad} accepted");
         }
     }

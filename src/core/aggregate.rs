@@ -95,7 +95,10 @@ mod tests {
     #[test]
     fn domain_rules() {
         assert_eq!(domain_status(0b111, 0, 0, false), Status::Completed);
-        assert_eq!(domain_status(0b111, 0, 0, true), Status::CompletedWithWarnings);
+        assert_eq!(
+            domain_status(0b111, 0, 0, true),
+            Status::CompletedWithWarnings
+        );
         assert_eq!(domain_status(0b111, 0b010, 0b001, false), Status::Partial);
         assert_eq!(domain_status(0b111, 0b001, 0b001, false), Status::Failed);
         assert_eq!(domain_status(0b011, 0b011, 0, false), Status::Failed);
@@ -110,7 +113,10 @@ mod tests {
         };
         use Status::*;
         assert_eq!(merge(&[Completed, Completed]), Completed);
-        assert_eq!(merge(&[Completed, CompletedWithWarnings]), CompletedWithWarnings);
+        assert_eq!(
+            merge(&[Completed, CompletedWithWarnings]),
+            CompletedWithWarnings
+        );
         assert_eq!(merge(&[Completed, Failed]), Partial);
         assert_eq!(merge(&[Partial]), Partial);
         assert_eq!(merge(&[Failed, Failed]), Failed);

@@ -196,7 +196,12 @@ pub enum Action {
     /// The registry declared `agent` dead (its heartbeat key expired).
     AgentDead { agent: AgentIdx },
     /// An active work item went back to the front of its queue.
-    Requeued { pool: PoolIdx, domain: DomainIdx, agent: AgentIdx, reason: RequeueReason },
+    Requeued {
+        pool: PoolIdx,
+        domain: DomainIdx,
+        agent: AgentIdx,
+        reason: RequeueReason,
+    },
     /// A result from a superseded attempt arrived and was discarded.
     LateResult { agent: AgentIdx },
     /// A work item was given up (retries exhausted or a predecessor failed).
@@ -339,7 +344,12 @@ impl Core {
         match input {
             Input::Arrival { task } => self.on_arrival(now, task),
             Input::Deliver(msg) => self.on_message(now, msg),
-            Input::WorkDone { agent, work, token, ok } => self.on_work_done(now, agent, work, token, ok),
+            Input::WorkDone {
+                agent,
+                work,
+                token,
+                ok,
+            } => self.on_work_done(now, agent, work, token, ok),
             Input::Tick => self.on_tick(now),
             Input::AgentDown(agent) => self.on_agent_down(now, agent),
             Input::AgentUp(agent) => self.on_agent_up(now, agent),
@@ -465,7 +475,12 @@ impl Core {
             if let Some(j) = self.jobs.get_mut(job.0) {
                 j.workers += selected.count_ones() as u16;
             }
-            self.send(delay, Node::Orchestrator, Node::Domain(d), Msg::Subtask(sub));
+            self.send(
+                delay,
+                Node::Orchestrator,
+                Node::Domain(d),
+                Msg::Subtask(sub),
+            );
         }
     }
 
@@ -588,7 +603,12 @@ impl Core {
     fn publish_domain_result(&mut self, sub_key: SubKey) {
         let sub = self.subs.get_mut(sub_key.0).expect("subtask present");
         let critical = self.cfg.domains[sub.domain.0 as usize].critical;
-        sub.status = Some(domain_status(sub.selected, sub.failed, critical, sub.warned));
+        sub.status = Some(domain_status(
+            sub.selected,
+            sub.failed,
+            critical,
+            sub.warned,
+        ));
         let domain = sub.domain;
         self.send(
             self.cfg.hop_latency,
@@ -742,16 +762,32 @@ impl Core {
 
     /// Puts an active work item back at the front of its queue (keeping its
     /// priority); the running attempt's result, if it ever comes, is late.
-    fn requeue(&mut self, now: SimInstant, work_key: WorkKey, agent: AgentIdx, reason: RequeueReason) {
-        let work = self.works.get_mut(work_key.0).expect("requeue of a live work item");
+    fn requeue(
+        &mut self,
+        now: SimInstant,
+        work_key: WorkKey,
+        agent: AgentIdx,
+        reason: RequeueReason,
+    ) {
+        let work = self
+            .works
+            .get_mut(work_key.0)
+            .expect("requeue of a live work item");
         work.running_on = None;
         work.token = work.token.wrapping_add(1);
         work.orphan_of = Some(agent);
         work.queued_at = now;
         let (pool, priority) = (work.pool, work.priority);
         let domain = self.cfg.pools[pool.0 as usize].domain;
-        self.actions.push_back(Action::Requeued { pool, domain, agent, reason });
-        self.pools[pool.0 as usize].queue.push_front(priority, work_key);
+        self.actions.push_back(Action::Requeued {
+            pool,
+            domain,
+            agent,
+            reason,
+        });
+        self.pools[pool.0 as usize]
+            .queue
+            .push_front(priority, work_key);
         self.try_start(now, pool);
     }
 
@@ -767,8 +803,14 @@ impl Core {
         let pcfg = &self.cfg.pools[pool.0 as usize];
         if self.outage[pcfg.domain.0 as usize] {
             let domain = pcfg.domain;
-            self.actions.push_back(Action::OutageRejected { pool, domain });
-            self.send(self.cfg.retry_backoff.max(SimDuration(1)), Node::Pool(pool), Node::Pool(pool), Msg::Enqueue(work_key));
+            self.actions
+                .push_back(Action::OutageRejected { pool, domain });
+            self.send(
+                self.cfg.retry_backoff.max(SimDuration(1)),
+                Node::Pool(pool),
+                Node::Pool(pool),
+                Msg::Enqueue(work_key),
+            );
             return;
         }
         if self.pools[pool.0 as usize]
@@ -812,7 +854,14 @@ impl Core {
         }
     }
 
-    fn on_work_done(&mut self, now: SimInstant, agent: AgentIdx, work_key: WorkKey, token: u32, ok: bool) {
+    fn on_work_done(
+        &mut self,
+        now: SimInstant,
+        agent: AgentIdx,
+        work_key: WorkKey,
+        token: u32,
+        ok: bool,
+    ) {
         let a = &mut self.agents[agent.0 as usize];
         debug_assert!(a.busy > 0, "work done on an idle agent");
         a.busy = a.busy.saturating_sub(1);
@@ -902,7 +951,10 @@ impl Core {
         }
         for (i, a) in self.agents.iter().enumerate() {
             if a.busy > self.cfg.agents[i].slots {
-                return Err(format!("agent #{i} runs {} items on {} slots", a.busy, self.cfg.agents[i].slots));
+                return Err(format!(
+                    "agent #{i} runs {} items on {} slots",
+                    a.busy, self.cfg.agents[i].slots
+                ));
             }
         }
         Ok(())
@@ -947,7 +999,10 @@ fn least_busy(members: &[AgentIdx], state: &[AgentState], cfg: &[AgentCfg]) -> O
     }
     let mut best: Option<(u64, u64, AgentIdx)> = None;
     for &m in members {
-        let (busy, slots) = (state[m.0 as usize].busy as u64, cfg[m.0 as usize].slots as u64);
+        let (busy, slots) = (
+            state[m.0 as usize].busy as u64,
+            cfg[m.0 as usize].slots as u64,
+        );
         let a = &state[m.0 as usize];
         if busy >= slots || !a.up || !a.registered {
             continue;

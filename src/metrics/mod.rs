@@ -268,7 +268,11 @@ impl Recorder {
             let area = rec.busy.area_at(end);
             let used = (area - rec.busy_at_interval) as f64;
             rec.busy_at_interval = area;
-            domain_util.push(if rec.capacity == 0 { 0.0 } else { used / (rec.capacity as f64 * span) });
+            domain_util.push(if rec.capacity == 0 {
+                0.0
+            } else {
+                used / (rec.capacity as f64 * span)
+            });
         }
         let b = std::mem::take(&mut self.bucket);
         self.series.push(SeriesRow {
@@ -308,7 +312,13 @@ impl Recorder {
     }
 
     #[inline]
-    pub fn on_start(&mut self, t: SimInstant, agent: AgentIdx, domain: DomainIdx, queued_at: SimInstant) {
+    pub fn on_start(
+        &mut self,
+        t: SimInstant,
+        agent: AgentIdx,
+        domain: DomainIdx,
+        queued_at: SimInstant,
+    ) {
         let t = t.as_nanos();
         let measured = self.measured(queued_at.as_nanos());
         let a = &mut self.agents[agent.0 as usize];
@@ -329,7 +339,14 @@ impl Recorder {
 
     /// An attempt ended (`busy_ns` of service). `ok = false`: it failed.
     #[inline]
-    pub fn on_finish(&mut self, t: SimInstant, agent: AgentIdx, domain: DomainIdx, ok: bool, busy_ns: u64) {
+    pub fn on_finish(
+        &mut self,
+        t: SimInstant,
+        agent: AgentIdx,
+        domain: DomainIdx,
+        ok: bool,
+        busy_ns: u64,
+    ) {
         let t = t.as_nanos();
         let a = &mut self.agents[agent.0 as usize];
         a.busy.sub(t, 1);
@@ -358,7 +375,13 @@ impl Recorder {
     }
 
     #[inline]
-    pub fn on_domain_result(&mut self, t: SimInstant, domain: DomainIdx, scheduled: SimInstant, status: Status) {
+    pub fn on_domain_result(
+        &mut self,
+        t: SimInstant,
+        domain: DomainIdx,
+        scheduled: SimInstant,
+        status: Status,
+    ) {
         if !self.measured(scheduled.as_nanos()) {
             return;
         }
@@ -370,7 +393,13 @@ impl Recorder {
     }
 
     #[inline]
-    pub fn on_job_result(&mut self, t: SimInstant, scheduled: SimInstant, status: Status, workers: u16) {
+    pub fn on_job_result(
+        &mut self,
+        t: SimInstant,
+        scheduled: SimInstant,
+        status: Status,
+        workers: u16,
+    ) {
         let (t, s) = (t.as_nanos(), scheduled.as_nanos());
         let latency = t - s;
         self.in_system.sub(t, 1);
@@ -424,7 +453,10 @@ impl Recorder {
         let in_flight_all = core.jobs_in_flight();
         let jobs_all = counts(self.arrived_all, &self.statuses_all, in_flight_all);
         let jobs = JobCounts {
-            in_flight_at_end: jobs.arrived.saturating_sub(jobs.results()).min(in_flight_all),
+            in_flight_at_end: jobs
+                .arrived
+                .saturating_sub(jobs.results())
+                .min(in_flight_all),
             ..jobs
         };
         let jobs = JobCounts {
@@ -435,7 +467,10 @@ impl Recorder {
         Summary {
             esa_sim_version: env!("CARGO_PKG_VERSION").to_string(),
             scenario,
-            window_ns: Window { start: self.warmup_ns, end: self.end_ns },
+            window_ns: Window {
+                start: self.warmup_ns,
+                end: self.end_ns,
+            },
             sim_end_ns: end_ns,
             jobs,
             jobs_all,
@@ -460,9 +495,15 @@ impl Recorder {
         let mut f = self.faults.clone();
         if let Some((start, end)) = self.fault_window {
             let during_end = end.unwrap_or(self.end_ns).min(self.end_ns.max(start));
-            f.throughput_during_per_min = per_min(self.ok_during as f64, during_end.saturating_sub(start) as f64 / 1e9);
+            f.throughput_during_per_min = per_min(
+                self.ok_during as f64,
+                during_end.saturating_sub(start) as f64 / 1e9,
+            );
             if let Some(end) = end {
-                f.throughput_after_per_min = per_min(self.ok_after as f64, self.end_ns.saturating_sub(end) as f64 / 1e9);
+                f.throughput_after_per_min = per_min(
+                    self.ok_after as f64,
+                    self.end_ns.saturating_sub(end) as f64 / 1e9,
+                );
             }
         }
         f
@@ -494,7 +535,13 @@ impl Recorder {
 
     fn utilization_overall(&self) -> f64 {
         let busy: u128 = (0..self.agents.len()).map(|a| self.window_busy(a)).sum();
-        let slots: u64 = self.layout.agents.iter().filter(|a| a.domain.is_some()).map(|a| a.slots as u64).sum();
+        let slots: u64 = self
+            .layout
+            .agents
+            .iter()
+            .filter(|a| a.domain.is_some())
+            .map(|a| a.slots as u64)
+            .sum();
         ratio(busy as f64, slots as f64 * self.window_ns())
     }
 
@@ -567,7 +614,10 @@ impl Recorder {
                     kind: a.kind.clone(),
                     domain: self.layout.domains[domain.0 as usize].0.clone(),
                     slots: a.slots as u64,
-                    utilization: ratio(self.window_busy(i) as f64, a.slots as f64 * self.window_ns()),
+                    utilization: ratio(
+                        self.window_busy(i) as f64,
+                        a.slots as f64 * self.window_ns(),
+                    ),
                     attempts: rec.attempts,
                     failed_attempts: rec.failed_attempts,
                     max_queue_depth: core.pool_queue(pool).1 as u64,
@@ -623,7 +673,11 @@ fn latency_of(h: &Histogram<u64>, sum: u128) -> Latency {
         p95: quantile(h, 0.95),
         p99: quantile(h, 0.99),
         p999: quantile(h, 0.999),
-        max: if n == 0 { 0 } else { h.highest_equivalent(h.max()) },
+        max: if n == 0 {
+            0
+        } else {
+            h.highest_equivalent(h.max())
+        },
     }
 }
 
@@ -634,6 +688,10 @@ fn wait_of(h: &Histogram<u64>, sum: u128) -> QueueWait {
         mean: ratio(sum as f64, n as f64),
         p50: quantile(h, 0.50),
         p99: quantile(h, 0.99),
-        max: if n == 0 { 0 } else { h.highest_equivalent(h.max()) },
+        max: if n == 0 {
+            0
+        } else {
+            h.highest_equivalent(h.max())
+        },
     }
 }

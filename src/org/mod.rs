@@ -11,7 +11,9 @@
 pub mod show;
 
 use crate::core::routing::{Router, MAX_DOMAINS, MAX_POOLS};
-use crate::core::{AgentCfg, AgentIdx, CoreConfig, DomainCfg, DomainIdx, PoolCfg, PoolIdx, TaskCfg};
+use crate::core::{
+    AgentCfg, AgentIdx, CoreConfig, DomainCfg, DomainIdx, PoolCfg, PoolIdx, TaskCfg,
+};
 use crate::scenario::{
     parse_org_file, AgentSpec, Dist, DomainSpec, OrgFile, Preset, Scenario, ScenarioError,
 };
@@ -133,22 +135,32 @@ impl Org {
     }
 
     pub fn domain_index(&self, id: &str) -> Option<DomainIdx> {
-        self.domains.iter().position(|d| d.id == id).map(|i| DomainIdx(i as u8))
+        self.domains
+            .iter()
+            .position(|d| d.id == id)
+            .map(|i| DomainIdx(i as u8))
     }
 
     pub fn agent_index(&self, id: &str) -> Option<AgentIdx> {
-        self.agents.iter().position(|a| a.id == id).map(|i| AgentIdx(i as u16))
+        self.agents
+            .iter()
+            .position(|a| a.id == id)
+            .map(|i| AgentIdx(i as u16))
     }
 
     /// The core's static configuration for this org and scenario.
     pub fn core_config(&self, scenario: &Scenario) -> CoreConfig {
         let org = &scenario.org;
-        let domain_words: Vec<Vec<String>> = self.domains.iter().map(|d| d.keywords.clone()).collect();
+        let domain_words: Vec<Vec<String>> =
+            self.domains.iter().map(|d| d.keywords.clone()).collect();
         let pool_words: Vec<(DomainIdx, Vec<String>)> = self
             .pools
             .iter()
             .map(|p| {
-                let words = p.members.iter().flat_map(|m| self.agents[m.0 as usize].keywords.clone());
+                let words = p
+                    .members
+                    .iter()
+                    .flat_map(|m| self.agents[m.0 as usize].keywords.clone());
                 (p.domain, words.collect())
             })
             .collect();
@@ -164,30 +176,42 @@ impl Org {
             queue_capacity: org.queue_capacity.map_or(usize::MAX, |c| c as usize),
             fallback: self.fallback,
             domains: self.domains.iter().map(|d| self.domain_cfg(d)).collect(),
-            pools: (0..self.pools.len()).map(|p| self.pool_cfg(PoolIdx(p as u16))).collect(),
+            pools: (0..self.pools.len())
+                .map(|p| self.pool_cfg(PoolIdx(p as u16)))
+                .collect(),
             agents: self
                 .agents
                 .iter()
-                .map(|a| AgentCfg { slots: a.slots, pool: a.pool })
+                .map(|a| AgentCfg {
+                    slots: a.slots,
+                    pool: a.pool,
+                })
                 .collect(),
             tasks: scenario
                 .loads
                 .iter()
                 .flat_map(|l| l.tasks.iter())
-                .map(|t| TaskCfg { text: t.text.clone(), priority: t.priority })
+                .map(|t| TaskCfg {
+                    text: t.text.clone(),
+                    priority: t.priority,
+                })
                 .collect(),
             router: Router::new(&domain_words, &pool_words),
         }
     }
 
     fn domain_cfg(&self, domain: &OrgDomain) -> DomainCfg {
-        let critical = domain.pools.iter().enumerate().fold(0u64, |mask, (local, p)| {
-            let critical = self.pools[p.0 as usize]
-                .members
-                .iter()
-                .any(|m| self.agents[m.0 as usize].critical);
-            mask | (critical as u64) << local
-        });
+        let critical = domain
+            .pools
+            .iter()
+            .enumerate()
+            .fold(0u64, |mask, (local, p)| {
+                let critical = self.pools[p.0 as usize]
+                    .members
+                    .iter()
+                    .any(|m| self.agents[m.0 as usize].critical);
+                mask | (critical as u64) << local
+            });
         DomainCfg {
             pools: domain.pools.clone(),
             critical,
@@ -200,7 +224,11 @@ impl Org {
         let local_of = |id: &String| -> u64 {
             let agent = self.agent_index(id).expect("resolved id");
             let p = self.agents[agent.0 as usize].pool.expect("resolved worker");
-            let local = domain.pools.iter().position(|q| *q == p).expect("same domain");
+            let local = domain
+                .pools
+                .iter()
+                .position(|q| *q == p)
+                .expect("same domain");
             1 << local
         };
         let members = pool.members.iter().map(|m| &self.agents[m.0 as usize]);
@@ -212,7 +240,11 @@ impl Org {
             requires |= a.requires.iter().map(local_of).fold(0, |m, b| m | b);
             critical |= a.critical;
         }
-        let this = domain.pools.iter().position(|q| *q == idx).expect("pool listed in its domain");
+        let this = domain
+            .pools
+            .iter()
+            .position(|q| *q == idx)
+            .expect("pool listed in its domain");
         PoolCfg {
             domain: pool.domain,
             local: this as u8,
@@ -270,7 +302,10 @@ fn merge_agent(agents: &mut Vec<AgentSpec>, over: &AgentSpec) {
     macro_rules! take {
         ($($f:ident),*) => { $( if over.$f.is_some() { base.$f = over.$f.clone(); } )* };
     }
-    take!(kind, name, domain, reports_to, keywords, slots, service, error_rate, after, requires, pool, critical);
+    take!(
+        kind, name, domain, reports_to, keywords, slots, service, error_rate, after, requires,
+        pool, critical
+    );
 }
 
 /// Turns merged specs into an [`Org`], reporting bad references against the
@@ -292,7 +327,13 @@ impl Resolver<'_> {
         agent_specs: Vec<AgentSpec>,
     ) -> Result<Org, ScenarioError> {
         if domain_specs.len() > MAX_DOMAINS {
-            return Err(self.err("org.domain", format!("{} domains; at most {MAX_DOMAINS} are supported", domain_specs.len())));
+            return Err(self.err(
+                "org.domain",
+                format!(
+                    "{} domains; at most {MAX_DOMAINS} are supported",
+                    domain_specs.len()
+                ),
+            ));
         }
         let mut domains: Vec<OrgDomain> = domain_specs
             .into_iter()
@@ -328,7 +369,10 @@ impl Resolver<'_> {
         let defaults = &self.scenario.org.defaults;
         let kind_name = spec.kind.clone().unwrap_or_else(|| "worker".into());
         let kind = AgentKind::parse(&kind_name).ok_or_else(|| {
-            self.err("org.agent", format!("agent `{}` has unknown kind `{kind_name}`", spec.id))
+            self.err(
+                "org.agent",
+                format!("agent `{}` has unknown kind `{kind_name}`", spec.id),
+            )
         })?;
         let domain = match &spec.domain {
             None => None,
@@ -340,7 +384,11 @@ impl Resolver<'_> {
                     .ok_or_else(|| {
                         self.err(
                             "org.agent",
-                            format!("agent `{}` names domain `{d}`, which does not exist{}", spec.id, suggest(d, domains.iter().map(|x| x.id.as_str()))),
+                            format!(
+                                "agent `{}` names domain `{d}`, which does not exist{}",
+                                spec.id,
+                                suggest(d, domains.iter().map(|x| x.id.as_str()))
+                            ),
                         )
                     })?,
             ),
@@ -364,7 +412,11 @@ impl Resolver<'_> {
 
     /// Groups workers into pools (by `pool`, default own id) in order of
     /// first appearance; every member of a pool must share its domain.
-    fn pools(&self, agents: &mut [OrgAgent], domains: &mut [OrgDomain]) -> Result<Vec<OrgPool>, ScenarioError> {
+    fn pools(
+        &self,
+        agents: &mut [OrgAgent],
+        domains: &mut [OrgDomain],
+    ) -> Result<Vec<OrgPool>, ScenarioError> {
         let pool_names: Vec<Option<String>> = self.pool_names(agents);
         let mut pools: Vec<OrgPool> = Vec::new();
         for (i, agent) in agents.iter_mut().enumerate() {
@@ -374,8 +426,14 @@ impl Resolver<'_> {
             let idx = match pools.iter().position(|p| p.name == pname) {
                 Some(p) => p,
                 None => {
-                    pools.push(OrgPool { name: pname.clone(), domain, members: Vec::new() });
-                    domains[domain.0 as usize].pools.push(PoolIdx((pools.len() - 1) as u16));
+                    pools.push(OrgPool {
+                        name: pname.clone(),
+                        domain,
+                        members: Vec::new(),
+                    });
+                    domains[domain.0 as usize]
+                        .pools
+                        .push(PoolIdx((pools.len() - 1) as u16));
                     pools.len() - 1
                 }
             };
@@ -389,11 +447,24 @@ impl Resolver<'_> {
             agent.pool = Some(PoolIdx(idx as u16));
         }
         if pools.len() > MAX_POOLS {
-            return Err(self.err("org.agent", format!("{} worker pools; at most {MAX_POOLS} are supported", pools.len())));
+            return Err(self.err(
+                "org.agent",
+                format!(
+                    "{} worker pools; at most {MAX_POOLS} are supported",
+                    pools.len()
+                ),
+            ));
         }
         for d in domains.iter() {
             if d.pools.len() > 64 {
-                return Err(self.err("org.agent", format!("domain `{}` has {} worker pools; at most 64 are supported", d.id, d.pools.len())));
+                return Err(self.err(
+                    "org.agent",
+                    format!(
+                        "domain `{}` has {} worker pools; at most 64 are supported",
+                        d.id,
+                        d.pools.len()
+                    ),
+                ));
             }
         }
         Ok(pools)
@@ -405,7 +476,10 @@ impl Resolver<'_> {
             .iter()
             .map(|a| {
                 a.domain?;
-                let explicit = specs.iter().find(|s| s.id == a.id).and_then(|s| s.pool.clone());
+                let explicit = specs
+                    .iter()
+                    .find(|s| s.id == a.id)
+                    .and_then(|s| s.pool.clone());
                 Some(explicit.unwrap_or_else(|| a.id.clone()))
             })
             .collect()
@@ -420,7 +494,10 @@ impl Resolver<'_> {
             .ok_or_else(|| {
                 self.err(
                     "org.fallback_domain",
-                    format!("fallback_domain `{id}` is not a domain of the org{}", suggest(id, domains.iter().map(|d| d.id.as_str()))),
+                    format!(
+                        "fallback_domain `{id}` is not a domain of the org{}",
+                        suggest(id, domains.iter().map(|d| d.id.as_str()))
+                    ),
                 )
             })
     }

@@ -38,7 +38,10 @@ pub fn reporting_lines(org: &Org) -> Vec<(String, String)> {
 
 pub fn text(org: &Org, out: &mut dyn Write) -> io::Result<()> {
     writeln!(out, "org {} — {} agents", org.name, org.agent_count())?;
-    let per_kind: Vec<String> = counts(org).iter().map(|(k, n)| format!("{n} {}", k.name())).collect();
+    let per_kind: Vec<String> = counts(org)
+        .iter()
+        .map(|(k, n)| format!("{n} {}", k.name()))
+        .collect();
     writeln!(out, "  {}", per_kind.join(" · "))?;
     let lines = reporting_lines(org);
     let roots: Vec<&str> = org
@@ -52,13 +55,23 @@ pub fn text(org: &Org, out: &mut dyn Write) -> io::Result<()> {
         tree(org, &lines, root, 0, out)?;
     }
     writeln!(out)?;
-    writeln!(out, "routing (domain ← worker: keywords); fallback {}", org.domains[org.fallback.0 as usize].id)?;
+    writeln!(
+        out,
+        "routing (domain ← worker: keywords); fallback {}",
+        org.domains[org.fallback.0 as usize].id
+    )?;
     for d in &org.domains {
         writeln!(out, "  {} {}: {}", d.id, d.name, d.keywords.join(", "))?;
         for p in &d.pools {
             for m in &org.pools[p.0 as usize].members {
                 let a = &org.agents[m.0 as usize];
-                writeln!(out, "    {:<14} {} slots · {}", a.id, a.slots, a.keywords.join(", "))?;
+                writeln!(
+                    out,
+                    "    {:<14} {} slots · {}",
+                    a.id,
+                    a.slots,
+                    a.keywords.join(", ")
+                )?;
             }
         }
     }
@@ -66,7 +79,13 @@ pub fn text(org: &Org, out: &mut dyn Write) -> io::Result<()> {
 }
 
 /// Prints `id` and, indented, everyone whose first reporting line is `id`.
-fn tree(org: &Org, lines: &[(String, String)], id: &str, depth: usize, out: &mut dyn Write) -> io::Result<()> {
+fn tree(
+    org: &Org,
+    lines: &[(String, String)],
+    id: &str,
+    depth: usize,
+    out: &mut dyn Write,
+) -> io::Result<()> {
     if depth > 16 {
         return Ok(());
     }
@@ -75,7 +94,12 @@ fn tree(org: &Org, lines: &[(String, String)], id: &str, depth: usize, out: &mut
         .iter()
         .find(|a| a.id == id)
         .map(|a| (a.kind.name(), a.name.as_str()))
-        .or_else(|| org.domains.iter().find(|d| d.id == id).map(|d| ("domain", d.name.as_str())))
+        .or_else(|| {
+            org.domains
+                .iter()
+                .find(|d| d.id == id)
+                .map(|d| ("domain", d.name.as_str()))
+        })
         .unwrap_or(("?", "?"));
     let also: Vec<&str> = lines
         .iter()
@@ -83,10 +107,23 @@ fn tree(org: &Org, lines: &[(String, String)], id: &str, depth: usize, out: &mut
         .skip(1)
         .map(|(_, to)| to.as_str())
         .collect();
-    let also = if also.is_empty() { String::new() } else { format!("  (also → {})", also.join(", ")) };
-    writeln!(out, "{}{id} [{}] {}{also}", "  ".repeat(depth), name.0, name.1)?;
+    let also = if also.is_empty() {
+        String::new()
+    } else {
+        format!("  (also → {})", also.join(", "))
+    };
+    writeln!(
+        out,
+        "{}{id} [{}] {}{also}",
+        "  ".repeat(depth),
+        name.0,
+        name.1
+    )?;
     let mut seen = std::collections::BTreeSet::new();
-    for (from, _) in lines.iter().filter(|(from, to)| to == id && first_line(lines, from) == Some(id)) {
+    for (from, _) in lines
+        .iter()
+        .filter(|(from, to)| to == id && first_line(lines, from) == Some(id))
+    {
         if seen.insert(from.as_str()) {
             tree(org, lines, from, depth + 1, out)?;
         }
@@ -95,7 +132,10 @@ fn tree(org: &Org, lines: &[(String, String)], id: &str, depth: usize, out: &mut
 }
 
 fn first_line<'a>(lines: &'a [(String, String)], id: &str) -> Option<&'a str> {
-    lines.iter().find(|(from, _)| from == id).map(|(_, to)| to.as_str())
+    lines
+        .iter()
+        .find(|(from, _)| from == id)
+        .map(|(_, to)| to.as_str())
 }
 
 #[derive(Serialize)]
@@ -128,7 +168,15 @@ pub fn json(org: &Org, out: &mut dyn Write) -> io::Result<()> {
         domains: org
             .domains
             .iter()
-            .map(|d| JsonMember { id: &d.id, kind: "domain", name: &d.name, reports_to: &d.reports_to, domain: None, keywords: &d.keywords, slots: None })
+            .map(|d| JsonMember {
+                id: &d.id,
+                kind: "domain",
+                name: &d.name,
+                reports_to: &d.reports_to,
+                domain: None,
+                keywords: &d.keywords,
+                slots: None,
+            })
             .collect(),
         agents: org
             .agents
@@ -152,10 +200,20 @@ pub fn dot(org: &Org, out: &mut dyn Write) -> io::Result<()> {
     writeln!(out, "digraph \"{}\" {{", org.name)?;
     writeln!(out, "  rankdir=LR;\n  node [shape=box, fontsize=10];")?;
     for d in &org.domains {
-        writeln!(out, "  \"{}\" [label=\"{}\\n{}\", style=filled, fillcolor=lightblue];", d.id, d.id, d.name)?;
+        writeln!(
+            out,
+            "  \"{}\" [label=\"{}\\n{}\", style=filled, fillcolor=lightblue];",
+            d.id, d.id, d.name
+        )?;
     }
     for a in &org.agents {
-        writeln!(out, "  \"{}\" [label=\"{}\\n{}\"];", a.id, a.id, a.name.replace('"', "'"))?;
+        writeln!(
+            out,
+            "  \"{}\" [label=\"{}\\n{}\"];",
+            a.id,
+            a.id,
+            a.name.replace('"', "'")
+        )?;
     }
     for (from, to) in reporting_lines(org) {
         writeln!(out, "  \"{from}\" -> \"{to}\";")?;
@@ -167,16 +225,29 @@ pub fn dot(org: &Org, out: &mut dyn Write) -> io::Result<()> {
 /// workers selected and the order they run in.
 pub fn route(org: &Org, cfg: &CoreConfig, text: &str, out: &mut dyn Write) -> io::Result<()> {
     let route = cfg.router.route(text);
-    let domains = if route.domains == 0 { 1u64 << cfg.fallback.0 } else { route.domains };
+    let domains = if route.domains == 0 {
+        1u64 << cfg.fallback.0
+    } else {
+        route.domains
+    };
     writeln!(out, "\"{text}\"")?;
     if route.domains == 0 {
-        writeln!(out, "  no keyword matched → fallback domain {}", org.domains[cfg.fallback.0 as usize].id)?;
+        writeln!(
+            out,
+            "  no keyword matched → fallback domain {}",
+            org.domains[cfg.fallback.0 as usize].id
+        )?;
     }
     for d in (0..64).filter(|d| domains & (1 << d) != 0) {
         let domain = &org.domains[d];
         let selected = select_pools(cfg, DomainIdx(d as u8), &route);
         writeln!(out, "  → {} {}", domain.id, domain.name)?;
-        for (local, p) in domain.pools.iter().enumerate().filter(|(l, _)| selected & (1 << l) != 0) {
+        for (local, p) in domain
+            .pools
+            .iter()
+            .enumerate()
+            .filter(|(l, _)| selected & (1 << l) != 0)
+        {
             let pool = &cfg.pools[p.0 as usize];
             let after: Vec<&str> = domain
                 .pools
@@ -185,9 +256,23 @@ pub fn route(org: &Org, cfg: &CoreConfig, text: &str, out: &mut dyn Write) -> io
                 .filter(|(l, _)| pool.after & selected & (1 << l) != 0)
                 .map(|(_, q)| org.pools[q.0 as usize].name.as_str())
                 .collect();
-            let how = if route.pools.contains(*p) { "keyword" } else if local == 0 && selected == 1 { "default worker" } else { "required" };
-            let order = if after.is_empty() { "starts at once".to_string() } else { format!("after {}", after.join(", ")) };
-            writeln!(out, "      {:<12} ({how}; {order})", org.pools[p.0 as usize].name)?;
+            let how = if route.pools.contains(*p) {
+                "keyword"
+            } else if local == 0 && selected == 1 {
+                "default worker"
+            } else {
+                "required"
+            };
+            let order = if after.is_empty() {
+                "starts at once".to_string()
+            } else {
+                format!("after {}", after.join(", "))
+            };
+            writeln!(
+                out,
+                "      {:<12} ({how}; {order})",
+                org.pools[p.0 as usize].name
+            )?;
         }
     }
     Ok(())

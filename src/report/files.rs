@@ -3,7 +3,7 @@
 
 use std::io::{self, Write};
 
-use super::{RunReport, Reporter};
+use super::{Reporter, RunReport};
 
 /// `summary.json`: the run's results and SLO verdicts, pretty-printed.
 pub struct SummaryJson;
@@ -30,7 +30,15 @@ impl Reporter for TimeseriesCsv {
         let mut w = csv::Writer::from_writer(out);
         let domains = &report.recorder.layout().domains;
         let mut header: Vec<String> = [
-            "start_ns", "end_ns", "arrivals", "completed", "partial", "failed", "in_flight", "p50_ns", "p99_ns",
+            "start_ns",
+            "end_ns",
+            "arrivals",
+            "completed",
+            "partial",
+            "failed",
+            "in_flight",
+            "p50_ns",
+            "p99_ns",
         ]
         .iter()
         .map(|s| s.to_string())
@@ -69,23 +77,47 @@ impl Reporter for LatencyHgrm {
     fn write(&self, report: &RunReport, out: &mut dyn Write) -> io::Result<()> {
         let h = report.recorder.latency_histogram();
         const SCALE: f64 = 1e6; // ns → ms
-        writeln!(out, "{:>12} {:>14} {:>10} {:>14}\n", "Value", "Percentile", "TotalCount", "1/(1-Percentile)")?;
+        writeln!(
+            out,
+            "{:>12} {:>14} {:>10} {:>14}\n",
+            "Value", "Percentile", "TotalCount", "1/(1-Percentile)"
+        )?;
         let mut total = 0u64;
         for v in h.iter_quantiles(5) {
             total += v.count_since_last_iteration();
             let q = v.quantile_iterated_to();
             let value = h.highest_equivalent(v.value_iterated_to()) as f64 / SCALE;
             if q < 1.0 {
-                writeln!(out, "{value:>12.3} {q:>14.12} {total:>10} {:>14.2}", 1.0 / (1.0 - q))?;
+                writeln!(
+                    out,
+                    "{value:>12.3} {q:>14.12} {total:>10} {:>14.2}",
+                    1.0 / (1.0 - q)
+                )?;
             } else {
                 writeln!(out, "{value:>12.3} {q:>14.12} {total:>10}")?;
             }
         }
         let mean = if h.is_empty() { 0.0 } else { h.mean() / SCALE };
         let sd = if h.is_empty() { 0.0 } else { h.stdev() / SCALE };
-        let max = if h.is_empty() { 0.0 } else { h.highest_equivalent(h.max()) as f64 / SCALE };
-        writeln!(out, "#[Mean    = {mean:>12.3}, StdDeviation   = {sd:>12.3}]")?;
-        writeln!(out, "#[Max     = {max:>12.3}, Total count    = {:>12}]", h.len())?;
-        writeln!(out, "#[Buckets = {:>12}, SubBuckets     = {:>12}]", h.buckets(), h.distinct_values())
+        let max = if h.is_empty() {
+            0.0
+        } else {
+            h.highest_equivalent(h.max()) as f64 / SCALE
+        };
+        writeln!(
+            out,
+            "#[Mean    = {mean:>12.3}, StdDeviation   = {sd:>12.3}]"
+        )?;
+        writeln!(
+            out,
+            "#[Max     = {max:>12.3}, Total count    = {:>12}]",
+            h.len()
+        )?;
+        writeln!(
+            out,
+            "#[Buckets = {:>12}, SubBuckets     = {:>12}]",
+            h.buckets(),
+            h.distinct_values()
+        )
     }
 }

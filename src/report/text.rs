@@ -4,7 +4,7 @@
 
 use std::io::{self, Write};
 
-use super::{fmt_ns, RunReport, Reporter};
+use super::{fmt_ns, Reporter, RunReport};
 use crate::metrics::summary::{SloVerdict, Summary};
 
 /// The human-readable summary.
@@ -27,7 +27,11 @@ impl Reporter for TextSummary {
 
 fn header(s: &Summary, out: &mut dyn Write) -> io::Result<()> {
     let hash = s.scenario.hash.get(..19).unwrap_or(&s.scenario.hash);
-    writeln!(out, "esa-sim {} · scenario {} · seed {} · {hash}…", s.esa_sim_version, s.scenario.name, s.scenario.seed)?;
+    writeln!(
+        out,
+        "esa-sim {} · scenario {} · seed {} · {hash}…",
+        s.esa_sim_version, s.scenario.name, s.scenario.seed
+    )?;
     for o in &s.scenario.overrides {
         writeln!(out, "  --set {o}")?;
     }
@@ -123,7 +127,15 @@ fn domains(s: &Summary, out: &mut dyn Write) -> io::Result<()> {
     writeln!(
         out,
         "{:<6} {:<24} {:>9} {:>8} {:>7} {:>7} {:>7} {:>10} {:>10}",
-        "domain", "name", "subtasks", "done %", "partial", "failed", "util %", "mean lat", "p99 lat"
+        "domain",
+        "name",
+        "subtasks",
+        "done %",
+        "partial",
+        "failed",
+        "util %",
+        "mean lat",
+        "p99 lat"
     )?;
     for (id, d) in active {
         writeln!(
@@ -166,10 +178,20 @@ fn slo_table(slos: &[SloVerdict], out: &mut dyn Write) -> io::Result<()> {
         return Ok(());
     }
     writeln!(out)?;
-    writeln!(out, "{:<32} {:<14} {:>14}  result", "SLO", "target", "measured")?;
+    writeln!(
+        out,
+        "{:<32} {:<14} {:>14}  result",
+        "SLO", "target", "measured"
+    )?;
     for v in slos {
         let result = if v.pass { "PASS" } else { "FAIL" };
-        writeln!(out, "{:<32} {:<14} {:>14}  {result}", v.metric, v.target, fmt_measured(v))?;
+        writeln!(
+            out,
+            "{:<32} {:<14} {:>14}  {result}",
+            v.metric,
+            v.target,
+            fmt_measured(v)
+        )?;
     }
     Ok(())
 }

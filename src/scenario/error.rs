@@ -194,16 +194,20 @@ pub(crate) fn suggestion_hint(word: &str, known: &[&str], what: &str) -> String 
 /// The known word closest to `word`, if it is close enough to be a typo.
 pub(crate) fn did_you_mean<'k>(word: &str, known: &[&'k str]) -> Option<&'k str> {
     let lower = word.to_ascii_lowercase();
+    // Allow fewer edits for short words, so a one-letter id is not "close"
+    // to every other one-letter id.
+    let max_edits = (lower.chars().count() / 3).clamp(0, 2);
     known
         .iter()
         .map(|k| {
+            let k_lower = k.to_ascii_lowercase();
             (
-                strsim::jaro_winkler(&lower, k),
-                strsim::levenshtein(&lower, k),
+                strsim::jaro_winkler(&lower, &k_lower),
+                strsim::levenshtein(&lower, &k_lower),
                 *k,
             )
         })
-        .filter(|&(jw, lev, _)| jw >= 0.85 || lev <= 2)
+        .filter(|&(jw, lev, _)| (jw >= 0.85 && lev <= 2.max(max_edits)) || lev <= max_edits)
         .max_by(|a, b| a.0.total_cmp(&b.0).then(b.1.cmp(&a.1)))
         .map(|(_, _, k)| k)
 }

@@ -85,8 +85,22 @@ mod tests {
         let cases = [
             (Dist::Exp { mean: s(2) }, 2.0, 1.0),
             (Dist::Const { value: s(1) }, 1.0, 0.0),
-            (Dist::LogNormal { mean: s(1), cv: 0.6 }, 1.0, 0.6),
-            (Dist::Uniform { min: s(1), max: s(3) }, 2.0, (1.0f64 / 3.0).sqrt() / 2.0),
+            (
+                Dist::LogNormal {
+                    mean: s(1),
+                    cv: 0.6,
+                },
+                1.0,
+                0.6,
+            ),
+            (
+                Dist::Uniform {
+                    min: s(1),
+                    max: s(3),
+                },
+                2.0,
+                (1.0f64 / 3.0).sqrt() / 2.0,
+            ),
             (Dist::Erlang { mean: s(1), k: 4 }, 1.0, 0.5),
         ];
         for (dist, mean, cv) in cases {

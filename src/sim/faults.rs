@@ -45,7 +45,10 @@ pub fn resolve(scenario: &Scenario, org: &Org) -> Result<Vec<Fault>, ScenarioErr
             FaultTarget::Random(n) => {
                 let n = *n as usize;
                 if n > workers.len() {
-                    return Err(err(format!("random:{n} asks for more agents than the org's {} workers", workers.len())));
+                    return Err(err(format!(
+                        "random:{n} asks for more agents than the org's {} workers",
+                        workers.len()
+                    )));
                 }
                 let mut rng = stream(scenario.seed, &format!("fault/{i}"));
                 let mut picked: Vec<usize> = sample(&mut rng, workers.len(), n).into_vec();
@@ -53,13 +56,25 @@ pub fn resolve(scenario: &Scenario, org: &Org) -> Result<Vec<Fault>, ScenarioErr
                 agents = picked.into_iter().map(|j| workers[j]).collect();
             }
             FaultTarget::Id(id) => {
-                if let Some(a) = org.agent_index(id).filter(|a| org.agents[a.0 as usize].domain.is_some()) {
+                if let Some(a) = org
+                    .agent_index(id)
+                    .filter(|a| org.agents[a.0 as usize].domain.is_some())
+                {
                     agents.push(a);
                 } else if let Some(d) = org.domain_index(id) {
                     domains.push(d);
-                    agents.extend(workers.iter().copied().filter(|a| org.agents[a.0 as usize].domain == Some(d)));
+                    agents.extend(
+                        workers
+                            .iter()
+                            .copied()
+                            .filter(|a| org.agents[a.0 as usize].domain == Some(d)),
+                    );
                 } else if !matches!(f.kind, FaultKind::Partition { .. }) {
-                    let known = org.agents.iter().map(|a| a.id.as_str()).chain(org.domains.iter().map(|d| d.id.as_str()));
+                    let known = org
+                        .agents
+                        .iter()
+                        .map(|a| a.id.as_str())
+                        .chain(org.domains.iter().map(|d| d.id.as_str()));
                     return Err(err(format!(
                         "fault target `{id}` is neither a worker agent nor a domain of the org{}",
                         suggest(id, known)
@@ -68,11 +83,18 @@ pub fn resolve(scenario: &Scenario, org: &Org) -> Result<Vec<Fault>, ScenarioErr
             }
         }
         let cut = match &f.kind {
-            FaultKind::Partition { between } => Some([site(scenario, org, i, &between[0])?, site(scenario, org, i, &between[1])?]),
+            FaultKind::Partition { between } => Some([
+                site(scenario, org, i, &between[0])?,
+                site(scenario, org, i, &between[1])?,
+            ]),
             _ => None,
         };
         if matches!(f.kind, FaultKind::QueueOutage) && domains.is_empty() {
-            domains.extend(agents.iter().filter_map(|a| org.agents[a.0 as usize].domain));
+            domains.extend(
+                agents
+                    .iter()
+                    .filter_map(|a| org.agents[a.0 as usize].domain),
+            );
             domains.sort_unstable();
             domains.dedup();
         }

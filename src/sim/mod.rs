@@ -32,13 +32,27 @@ pub const MAX_INTERVALS: u64 = 1_000_000;
 /// What the future-event list holds.
 #[derive(Clone, Copy, Debug)]
 enum Event {
-    Arrival { load: u16, task: TaskIdx },
+    Arrival {
+        load: u16,
+        task: TaskIdx,
+    },
     Deliver(Msg),
-    WorkDone { agent: AgentIdx, domain: DomainIdx, work: WorkKey, token: u32, epoch: u32, ok: bool, busy_ns: u64 },
+    WorkDone {
+        agent: AgentIdx,
+        domain: DomainIdx,
+        work: WorkKey,
+        token: u32,
+        epoch: u32,
+        ok: bool,
+        busy_ns: u64,
+    },
     /// The core's timer (next_deadline) is due.
     Tick,
     /// Fault `index` starts (`true`) or ends.
-    Fault { index: u16, start: bool },
+    Fault {
+        index: u16,
+        start: bool,
+    },
 }
 
 /// Per-agent fault state the driver applies when it samples.
@@ -102,8 +116,13 @@ impl Sim {
             services.push(match a.domain {
                 None => None,
                 Some(_) => Some(Service {
-                    sampler: Sampler::new(&a.service)
-                        .map_err(|e| ScenarioError::invalid(&scenario.source, "org.agent", format!("agent `{}`: {e}", a.id)))?,
+                    sampler: Sampler::new(&a.service).map_err(|e| {
+                        ScenarioError::invalid(
+                            &scenario.source,
+                            "org.agent",
+                            format!("agent `{}`: {e}", a.id),
+                        )
+                    })?,
                     rng: stream(seed, &format!("agent/{}/service", a.id)),
                     error_rate: a.error_rate,
                     error_rng: stream(seed, &format!("agent/{}/errors", a.id)),
@@ -124,7 +143,15 @@ impl Sim {
             scenario.interval.as_nanos(),
         );
         recorder.set_fault_window(fault_window(&faults));
-        let agent_faults = vec![AgentFaults { epoch: 0, slow_factor: 1.0, extra_error: 0.0, since: None }; org.agents.len()];
+        let agent_faults = vec![
+            AgentFaults {
+                epoch: 0,
+                slow_factor: 1.0,
+                extra_error: 0.0,
+                since: None
+            };
+            org.agents.len()
+        ];
         let sim = Sim {
             core,
             fel: EventQueue::with_capacity(1024),
@@ -155,9 +182,21 @@ impl Sim {
             self.schedule_next_arrival(i);
         }
         for (i, f) in self.faults.iter().enumerate() {
-            self.fel.schedule_at(f.start, Event::Fault { index: i as u16, start: true });
+            self.fel.schedule_at(
+                f.start,
+                Event::Fault {
+                    index: i as u16,
+                    start: true,
+                },
+            );
             if let Some(end) = f.end {
-                self.fel.schedule_at(end, Event::Fault { index: i as u16, start: false });
+                self.fel.schedule_at(
+                    end,
+                    Event::Fault {
+                        index: i as u16,
+                        start: false,
+                    },
+                );
             }
         }
         while let Some(t) = self.fel.peek_time() {
@@ -168,14 +207,21 @@ impl Sim {
             self.step(t, event);
         }
         let end = self.fel.now().max(self.load_end);
-        let end = if self.fel.is_empty() { end } else { self.hard_end };
+        let end = if self.fel.is_empty() {
+            end
+        } else {
+            self.hard_end
+        };
         self.finish(end)
     }
 
     #[inline]
     fn step(&mut self, t: SimInstant, event: Event) {
         if t < self.last_time {
-            self.violations.push(format!("time went backwards: {} after {}", t.0, self.last_time.0));
+            self.violations.push(format!(
+                "time went backwards: {} after {}",
+                t.0, self.last_time.0
+            ));
         }
         self.last_time = t;
         self.recorder.advance_to(t, &self.core);
@@ -186,12 +232,28 @@ impl Sim {
                 self.schedule_next_arrival(load as usize);
             }
             Event::Deliver(msg) => self.core.handle(t, Input::Deliver(msg)),
-            Event::WorkDone { agent, domain, work, token, epoch, ok, busy_ns } => {
+            Event::WorkDone {
+                agent,
+                domain,
+                work,
+                token,
+                epoch,
+                ok,
+                busy_ns,
+            } => {
                 if epoch != self.agent_faults[agent.0 as usize].epoch {
                     return; // the attempt died with its agent
                 }
                 self.recorder.on_finish(t, agent, domain, ok, busy_ns);
-                self.core.handle(t, Input::WorkDone { agent, work, token, ok });
+                self.core.handle(
+                    t,
+                    Input::WorkDone {
+                        agent,
+                        work,
+                        token,
+                        ok,
+                    },
+                );
             }
             Event::Tick => {
                 self.timer_at = None;
@@ -209,7 +271,13 @@ impl Sim {
 
     fn schedule_next_arrival(&mut self, load: usize) {
         if let Some((at, task)) = self.loads[load].next_arrival() {
-            self.fel.schedule_at(at, Event::Arrival { load: load as u16, task });
+            self.fel.schedule_at(
+                at,
+                Event::Arrival {
+                    load: load as u16,
+                    task,
+                },
+            );
         }
     }
 
@@ -220,36 +288,59 @@ impl Sim {
     fn apply_actions(&mut self, t: SimInstant) {
         while let Some(action) = self.core.poll_action() {
             match action {
-                Action::Send { delay, from, to, msg } => {
+                Action::Send {
+                    delay,
+                    from,
+                    to,
+                    msg,
+                } => {
                     if let (Msg::Subtask(_), Node::Domain(d)) = (msg, to) {
                         self.recorder.on_subtask(t, d);
                     }
                     let delay = self.partition_delay(t, delay, from, to);
                     self.send(t, delay, msg);
                 }
-                Action::StartWork { agent, work, domain, queued_at, token, orphan_of, .. } => {
+                Action::StartWork {
+                    agent,
+                    work,
+                    domain,
+                    queued_at,
+                    token,
+                    orphan_of,
+                    ..
+                } => {
                     self.recorder.on_start(t, agent, domain, queued_at);
-                    if let Some(since) = orphan_of.and_then(|a| self.agent_faults[a.0 as usize].since) {
-                        self.recorder.on_redispatch(t.saturating_since(since).as_nanos());
+                    if let Some(since) =
+                        orphan_of.and_then(|a| self.agent_faults[a.0 as usize].since)
+                    {
+                        self.recorder
+                            .on_redispatch(t.saturating_since(since).as_nanos());
                     }
                     self.start_work(t, agent, domain, work, token);
                 }
                 Action::OutageRejected { .. } => self.recorder.on_outage_rejected(),
                 Action::AgentDead { agent } => {
                     let since = self.agent_faults[agent.0 as usize].since.unwrap_or(t);
-                    self.recorder.on_detection(agent, t, t.saturating_since(since).as_nanos());
+                    self.recorder
+                        .on_detection(agent, t, t.saturating_since(since).as_nanos());
                 }
                 Action::Requeued { .. } => self.recorder.on_requeue(),
                 Action::LateResult { .. } => self.recorder.on_late_result(),
                 Action::Retry { domain, .. } => self.recorder.on_retry(domain),
                 Action::Rejected { domain, .. } => self.recorder.on_rejected(domain),
                 Action::WorkFailed { .. } => self.recorder.on_work_failed(),
-                Action::DomainResult { domain, scheduled, status, .. } => {
-                    self.recorder.on_domain_result(t, domain, scheduled, status)
-                }
-                Action::JobResult { scheduled, status, workers, .. } => {
-                    self.recorder.on_job_result(t, scheduled, status, workers)
-                }
+                Action::DomainResult {
+                    domain,
+                    scheduled,
+                    status,
+                    ..
+                } => self.recorder.on_domain_result(t, domain, scheduled, status),
+                Action::JobResult {
+                    scheduled,
+                    status,
+                    workers,
+                    ..
+                } => self.recorder.on_job_result(t, scheduled, status, workers),
             }
         }
     }
@@ -264,7 +355,14 @@ impl Sim {
     }
 
     #[inline]
-    fn start_work(&mut self, t: SimInstant, agent: AgentIdx, domain: DomainIdx, work: WorkKey, token: u32) {
+    fn start_work(
+        &mut self,
+        t: SimInstant,
+        agent: AgentIdx,
+        domain: DomainIdx,
+        work: WorkKey,
+        token: u32,
+    ) {
         let svc = self.services[agent.0 as usize]
             .as_mut()
             .expect("work started on an agent without a service");
@@ -275,7 +373,15 @@ impl Sim {
         }
         let p_fail = 1.0 - (1.0 - svc.error_rate) * (1.0 - f.extra_error);
         let ok = p_fail <= 0.0 || svc.error_rng.random::<f64>() >= p_fail;
-        let event = Event::WorkDone { agent, domain, work, token, epoch: f.epoch, ok, busy_ns };
+        let event = Event::WorkDone {
+            agent,
+            domain,
+            work,
+            token,
+            epoch: f.epoch,
+            ok,
+            busy_ns,
+        };
         self.fel.schedule_at(t + SimDuration(busy_ns), event);
     }
 
@@ -293,17 +399,28 @@ impl Sim {
 
     /// A message crossing an active partition waits until it heals.
     #[inline]
-    fn partition_delay(&self, t: SimInstant, delay: SimDuration, from: Node, to: Node) -> SimDuration {
+    fn partition_delay(
+        &self,
+        t: SimInstant,
+        delay: SimDuration,
+        from: Node,
+        to: Node,
+    ) -> SimDuration {
         if self.cuts.is_empty() {
             return delay;
         }
         let cfg = self.core.config();
         let domain_of = |n: Node| match n {
             Node::Pool(p) => cfg.pools[p.0 as usize].domain,
-            Node::Agent(a) => cfg.agents[a.0 as usize].pool.map_or(cfg.fallback, |p| cfg.pools[p.0 as usize].domain),
+            Node::Agent(a) => cfg.agents[a.0 as usize]
+                .pool
+                .map_or(cfg.fallback, |p| cfg.pools[p.0 as usize].domain),
             _ => cfg.fallback,
         };
-        let (a, b) = (faults::site_of(from, domain_of), faults::site_of(to, domain_of));
+        let (a, b) = (
+            faults::site_of(from, domain_of),
+            faults::site_of(to, domain_of),
+        );
         let mut heal = t;
         for ([x, y], until) in &self.cuts {
             if (a == *x && b == *y) || (a == *y && b == *x) {
@@ -322,22 +439,31 @@ impl Sim {
             }
             match fault.kind {
                 FaultKind::Crash if start => {
-                    let domain = self.core.config().pools[self.core.config().agents[agent.0 as usize].pool.expect("worker").0 as usize].domain;
-                    self.recorder.on_agent_down(t, agent, domain, self.core.agent_busy(agent));
+                    let domain = self.core.config().pools[self.core.config().agents
+                        [agent.0 as usize]
+                        .pool
+                        .expect("worker")
+                        .0 as usize]
+                        .domain;
+                    self.recorder
+                        .on_agent_down(t, agent, domain, self.core.agent_busy(agent));
                     self.agent_faults[agent.0 as usize].epoch += 1;
                     self.core.handle(t, Input::AgentDown(agent));
                 }
                 FaultKind::Crash => self.core.handle(t, Input::AgentUp(agent)),
                 FaultKind::Slow { factor } => f.slow_factor = if start { factor } else { 1.0 },
                 FaultKind::Error { rate } => f.extra_error = if start { rate } else { 0.0 },
-                FaultKind::HeartbeatLoss => self.core.handle(t, Input::HeartbeatLoss { agent, lost: start }),
+                FaultKind::HeartbeatLoss => self
+                    .core
+                    .handle(t, Input::HeartbeatLoss { agent, lost: start }),
                 FaultKind::Partition { .. } | FaultKind::QueueOutage => {}
             }
         }
         match fault.kind {
             FaultKind::QueueOutage => {
                 for &domain in &fault.domains {
-                    self.core.handle(t, Input::QueueOutage { domain, on: start });
+                    self.core
+                        .handle(t, Input::QueueOutage { domain, on: start });
                 }
             }
             FaultKind::Partition { .. } => {
@@ -345,7 +471,8 @@ impl Sim {
                 if start {
                     self.cuts.push((cut, fault.end));
                 } else {
-                    self.cuts.retain(|(c, until)| !(*c == cut && *until == fault.end));
+                    self.cuts
+                        .retain(|(c, until)| !(*c == cut && *until == fault.end));
                 }
             }
             _ => {}
@@ -354,7 +481,9 @@ impl Sim {
 
     fn finish(mut self, end: SimInstant) -> RunOutput {
         self.recorder.finish(end, &self.core);
-        let summary = self.recorder.summary(end, &self.core, self.scenario_ref.clone());
+        let summary = self
+            .recorder
+            .summary(end, &self.core, self.scenario_ref.clone());
         let mut violations = std::mem::take(&mut self.violations);
         violations.extend(conservation_violations(&summary, &self.core));
         RunOutput {
@@ -380,7 +509,11 @@ fn conservation_violations(summary: &Summary, core: &Core) -> Vec<String> {
         ));
     }
     if core.jobs_arrived() != all.arrived {
-        out.push(format!("core saw {} arrivals, driver {}", core.jobs_arrived(), all.arrived));
+        out.push(format!(
+            "core saw {} arrivals, driver {}",
+            core.jobs_arrived(),
+            all.arrived
+        ));
     }
     if summary.jobs.lost != 0 {
         out.push(format!("{} measured jobs lost", summary.jobs.lost));
@@ -406,13 +539,20 @@ fn check_interval_count(s: &Scenario) -> Result<(), ScenarioError> {
 /// From the first fault's start to the last fault's end (`None`: no faults).
 fn fault_window(faults: &[faults::Fault]) -> Option<(SimInstant, Option<SimInstant>)> {
     let start = faults.iter().map(|f| f.start).min()?;
-    let end = faults.iter().map(|f| f.end).try_fold(SimInstant::ZERO, |acc, e| e.map(|e| acc.max(e)));
+    let end = faults
+        .iter()
+        .map(|f| f.end)
+        .try_fold(SimInstant::ZERO, |acc, e| e.map(|e| acc.max(e)));
     Some((start, end))
 }
 
 fn layout(org: &Org) -> Layout {
     Layout {
-        domains: org.domains.iter().map(|d| (d.id.clone(), d.name.clone())).collect(),
+        domains: org
+            .domains
+            .iter()
+            .map(|d| (d.id.clone(), d.name.clone()))
+            .collect(),
         agents: org
             .agents
             .iter()

@@ -17,27 +17,54 @@ use crate::time::{Rate, SimInstant};
 #[derive(Clone, Debug)]
 enum Process {
     Poisson(Exp<f64>),
-    Constant { gap_ns: u64 },
+    Constant {
+        gap_ns: u64,
+    },
     /// Thinned Poisson: candidates at `peak`, accepted with rate(t)/peak.
-    Thinned { peak: Exp<f64>, peak_per_s: f64, shape: Shape },
-    Trace { times: Vec<u64>, pos: usize },
+    Thinned {
+        peak: Exp<f64>,
+        peak_per_s: f64,
+        shape: Shape,
+    },
+    Trace {
+        times: Vec<u64>,
+        pos: usize,
+    },
     Never,
 }
 
 #[derive(Clone, Copy, Debug)]
 enum Shape {
-    Ramp { from: f64, to: f64, over_ns: u64 },
-    Burst { base: f64, peak: f64, every_ns: u64, for_ns: u64 },
+    Ramp {
+        from: f64,
+        to: f64,
+        over_ns: u64,
+    },
+    Burst {
+        base: f64,
+        peak: f64,
+        every_ns: u64,
+        for_ns: u64,
+    },
 }
 
 impl Shape {
     fn rate_per_s(self, t_ns: u64) -> f64 {
         match self {
             Shape::Ramp { from, to, over_ns } => {
-                let x = if over_ns == 0 { 1.0 } else { (t_ns as f64 / over_ns as f64).min(1.0) };
+                let x = if over_ns == 0 {
+                    1.0
+                } else {
+                    (t_ns as f64 / over_ns as f64).min(1.0)
+                };
                 from + (to - from) * x
             }
-            Shape::Burst { base, peak, every_ns, for_ns } => {
+            Shape::Burst {
+                base,
+                peak,
+                every_ns,
+                for_ns,
+            } => {
                 if t_ns % every_ns.max(1) < for_ns {
                     peak
                 } else {
@@ -65,20 +92,35 @@ fn exp_at(rate: Rate) -> Option<Exp<f64>> {
 
 fn process_for(arrival: &Arrival) -> Process {
     let thinned = |peak_per_s: f64, shape| match exp_at(Rate::per_second(peak_per_s)) {
-        Some(peak) => Process::Thinned { peak, peak_per_s, shape },
+        Some(peak) => Process::Thinned {
+            peak,
+            peak_per_s,
+            shape,
+        },
         None => Process::Never,
     };
     match arrival {
         Arrival::Poisson { rate } => exp_at(*rate).map_or(Process::Never, Process::Poisson),
         Arrival::Constant { rate } => match rate.mean_gap() {
-            Some(gap) => Process::Constant { gap_ns: gap.as_nanos().max(1) },
+            Some(gap) => Process::Constant {
+                gap_ns: gap.as_nanos().max(1),
+            },
             None => Process::Never,
         },
         Arrival::Ramp { from, to, over } => thinned(
             from.per_s().max(to.per_s()),
-            Shape::Ramp { from: from.per_s(), to: to.per_s(), over_ns: over.as_nanos() },
+            Shape::Ramp {
+                from: from.per_s(),
+                to: to.per_s(),
+                over_ns: over.as_nanos(),
+            },
         ),
-        Arrival::Burst { base, peak, every, for_ } => thinned(
+        Arrival::Burst {
+            base,
+            peak,
+            every,
+            for_,
+        } => thinned(
             base.per_s().max(peak.per_s()),
             Shape::Burst {
                 base: base.per_s(),
@@ -96,7 +138,13 @@ fn process_for(arrival: &Arrival) -> Process {
 
 impl LoadGen {
     /// The generator for load `index`; its tasks are numbered from `first_task`.
-    pub fn new(seed: u64, index: usize, spec: &LoadSpec, first_task: u32, end: SimInstant) -> LoadGen {
+    pub fn new(
+        seed: u64,
+        index: usize,
+        spec: &LoadSpec,
+        first_task: u32,
+        end: SimInstant,
+    ) -> LoadGen {
         let weights: Vec<u32> = spec.tasks.iter().map(|t| t.weight).collect();
         LoadGen {
             process: process_for(&spec.arrival),
@@ -118,7 +166,11 @@ impl LoadGen {
             return None;
         }
         self.last_ns = t;
-        let pick = if self.single_task { 0 } else { self.tasks.sample(&mut self.rng) as u32 };
+        let pick = if self.single_task {
+            0
+        } else {
+            self.tasks.sample(&mut self.rng) as u32
+        };
         let task = self.first_task + pick;
         Some((SimInstant(t), TaskIdx(task)))
     }
@@ -127,9 +179,16 @@ impl LoadGen {
         let secs_to_ns = |s: f64| (s * 1e9).round().max(1.0) as u64;
         match &mut self.process {
             Process::Never => None,
-            Process::Poisson(exp) => Some(self.last_ns.saturating_add(secs_to_ns(exp.sample(&mut self.rng)))),
+            Process::Poisson(exp) => Some(
+                self.last_ns
+                    .saturating_add(secs_to_ns(exp.sample(&mut self.rng))),
+            ),
             Process::Constant { gap_ns } => Some(self.last_ns.saturating_add(*gap_ns)),
-            Process::Thinned { peak, peak_per_s, shape } => {
+            Process::Thinned {
+                peak,
+                peak_per_s,
+                shape,
+            } => {
                 let mut t = self.last_ns;
                 loop {
                     t = t.saturating_add(secs_to_ns(peak.sample(&mut self.rng)));
