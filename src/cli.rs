@@ -29,7 +29,7 @@ Examples:
   esa-sim run scenarios/baseline.toml
   esa-sim run scenarios/overload.toml --seed 7 --out /tmp/overload
   esa-sim run scenarios/mmc.toml --set load.0.arrival.rate=9/s --set scenario.duration=1h
-  esa-sim run scenarios/mmc.toml --format json -q | jq .latency_ns
+  esa-sim run scenarios/mmc.toml --format json | jq .latency_ns
   esa-sim check scenarios/*.toml
   esa-sim org show --format dot | dot -Tsvg > org.svg
   esa-sim org route \"Create user registration endpoint\"
@@ -121,13 +121,19 @@ pub enum OrgFormat {
 #[derive(Debug, thiserror::Error)]
 pub enum CliError {
     #[error("{0}")]
-    Scenario(#[from] ScenarioError),
+    Scenario(Box<ScenarioError>),
     #[error(
         "cannot write {path}: {source}; check that the directory is writable or pass --out DIR"
     )]
     Write { path: PathBuf, source: io::Error },
     #[error("invariant violated (this is a bug in esa-sim; please report it with the seed and scenario hash):\n{0}")]
     Invariant(String),
+}
+
+impl From<ScenarioError> for CliError {
+    fn from(e: ScenarioError) -> Self {
+        CliError::Scenario(Box::new(e))
+    }
 }
 
 impl CliError {
