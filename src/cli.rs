@@ -294,26 +294,10 @@ fn print_result(format: Format, report: &RunReport, perf: &Perf, out_dir: &Path)
     };
 }
 
-/// A scenario that only names the built-in org, for `org` commands.
-const ORG_ONLY: &str = r#"
-[scenario]
-name = "org"
-duration = "1s"
-[org]
-preset = "esa-105"
-[[load]]
-arrival = { process = "poisson", rate = "1/s" }
-tasks = [{ text = "org" }]
-"#;
-
 fn org_of(scenario: Option<&Path>) -> Result<(Scenario, Org), CliError> {
     match scenario {
         Some(p) => load(p, &[]),
-        None => {
-            let s = scenario::parse_str("esa-105 (built-in)", ORG_ONLY, Path::new("."), &[])?;
-            let org = Org::build(&s)?;
-            Ok((s, org))
-        }
+        None => Ok(crate::org::builtin()?),
     }
 }
 

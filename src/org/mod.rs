@@ -21,6 +21,31 @@ use crate::scenario::{
 /// The built-in 105-agent org.
 pub const ESA_105: &str = include_str!("../../scenarios/orgs/esa-105.toml");
 
+/// A minimal scenario that only names the built-in org (for `org`
+/// commands and tests that need the org without a load).
+const BUILTIN_ONLY: &str = r#"
+[scenario]
+name = "org"
+duration = "1s"
+[org]
+preset = "esa-105"
+[[load]]
+arrival = { process = "poisson", rate = "1/s" }
+tasks = [{ text = "org" }]
+"#;
+
+/// The built-in esa-105 org, with the scenario it was resolved under.
+pub fn builtin() -> Result<(Scenario, Org), ScenarioError> {
+    let s = crate::scenario::parse_str(
+        "esa-105 (built-in)",
+        BUILTIN_ONLY,
+        std::path::Path::new("."),
+        &[],
+    )?;
+    let org = Org::build(&s)?;
+    Ok((s, org))
+}
+
 /// What kind of member an agent is. Numeric ids repeat across kinds (#10 is
 /// an expert and a layer), so an agent is always named by kind and id.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]

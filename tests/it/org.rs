@@ -1,28 +1,13 @@
 //! The built-in esa-105 org against esa-org.md §1 (counts per kind,
 //! reporting lines) and seed 002's routing examples.
 
-use std::path::Path;
-
 use esa_sim::core::{select_pools, DomainIdx};
 use esa_sim::org::show::{counts, reporting_lines};
 use esa_sim::org::{AgentKind, Org};
-use esa_sim::scenario::{parse_str, Scenario};
-
-const ORG_ONLY: &str = r#"
-[scenario]
-name = "org"
-duration = "1s"
-[org]
-preset = "esa-105"
-[[load]]
-arrival = { process = "poisson", rate = "1/s" }
-tasks = [{ text = "org" }]
-"#;
+use esa_sim::scenario::Scenario;
 
 fn esa105() -> (Scenario, Org) {
-    let s = parse_str("org.toml", ORG_ONLY, Path::new("."), &[]).unwrap();
-    let org = Org::build(&s).unwrap();
-    (s, org)
+    esa_sim::org::builtin().unwrap()
 }
 
 #[test]
