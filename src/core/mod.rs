@@ -70,6 +70,14 @@ pub struct CoreConfig {
     pub router: Router,
 }
 
+impl CoreConfig {
+    /// The domain whose coordinator dispatches work to `agent`, if it is a worker.
+    pub fn agent_domain(&self, agent: AgentIdx) -> Option<DomainIdx> {
+        let pool = self.agents[agent.0 as usize].pool?;
+        Some(self.pools[pool.0 as usize].domain)
+    }
+}
+
 /// A domain coordinator's worker pools; the first is its default worker.
 pub struct DomainCfg {
     pub pools: Vec<PoolIdx>,
@@ -293,8 +301,10 @@ pub struct Core {
     visibility: VecDeque<(SimInstant, WorkKey, u32)>,
     /// Domains whose queues refuse pushes.
     outage: Vec<bool>,
-    /// Agents registered but no longer beating (the sweep has work to do).
-    silent: u32,
+    /// The first sweep that will find an expired heartbeat key; `None`
+    /// while every registered agent is beating. Recomputed only when an
+    /// agent stops or starts beating, never per event.
+    sweep_due: Option<SimInstant>,
 }
 
 impl Core {
@@ -331,7 +341,7 @@ impl Core {
             jobs_in_flight: 0,
             visibility: VecDeque::new(),
             outage,
-            silent: 0,
+            sweep_due: None,
         }
     }
 
@@ -370,8 +380,7 @@ impl Core {
     /// `None` while it has no timers.
     pub fn next_deadline(&self) -> Option<SimInstant> {
         let visibility = self.visibility.front().map(|(t, _, _)| *t);
-        let sweep = (self.silent > 0).then(|| self.next_sweep()).flatten();
-        match (visibility, sweep) {
+        match (visibility, self.sweep_due) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         }
@@ -657,7 +666,8 @@ impl Core {
         a.beating = false;
         a.last_beat = last;
         if a.registered {
-            self.silent += 1;
+            let due = self.sweep_after(last + self.cfg.heartbeat_ttl);
+            self.sweep_due = Some(self.sweep_due.map_or(due, |d| d.min(due)));
         }
     }
 
@@ -667,12 +677,13 @@ impl Core {
         if a.beating || !a.up {
             return;
         }
-        if a.registered {
-            self.silent -= 1;
-        }
+        let was_silent = a.registered;
         a.beating = true;
         a.registered = true;
         a.beat_origin = now;
+        if was_silent {
+            self.sweep_due = self.next_sweep();
+        }
         if let Some(pool) = self.cfg.agents[agent.0 as usize].pool {
             self.try_start(now, pool);
         }
@@ -707,7 +718,7 @@ impl Core {
 
     fn on_tick(&mut self, now: SimInstant) {
         self.expire_visibility(now);
-        if self.silent > 0 {
+        if self.sweep_due.is_some_and(|due| due <= now) {
             self.sweep(now);
         }
     }
@@ -741,11 +752,11 @@ impl Core {
                 continue;
             }
             self.agents[i].registered = false;
-            self.silent -= 1;
             let agent = AgentIdx(i as u16);
             self.actions.push_back(Action::AgentDead { agent });
             self.requeue_all_on(now, agent, RequeueReason::AgentDead);
         }
+        self.sweep_due = self.next_sweep();
     }
 
     fn requeue_all_on(&mut self, now: SimInstant, agent: AgentIdx, reason: RequeueReason) {

@@ -258,8 +258,7 @@ impl Recorder {
     }
 
     fn close_interval(&mut self, end: u64, core: &Core) {
-        let start = end.saturating_sub(self.interval_ns).min(end);
-        let start = self.series.last().map_or(start, |r| r.end_ns);
+        let start = self.series.last().map_or(0, |r| r.end_ns);
         let span = (end - start).max(1) as f64;
         let mut domain_queue = Vec::with_capacity(self.domains.len());
         let mut domain_util = Vec::with_capacity(self.domains.len());

@@ -101,6 +101,8 @@ pub struct OrgAgent {
     /// The coordinator that dispatches work to it; `None` for non-workers.
     pub domain: Option<DomainIdx>,
     pub pool: Option<PoolIdx>,
+    /// The worker pool it shares a queue with (the `pool` key; default: own id).
+    pub pool_name: String,
     pub keywords: Vec<String>,
     pub slots: u32,
     pub service: Dist,
@@ -418,6 +420,7 @@ impl Resolver<'_> {
                     })?,
             ),
         };
+        let pool_name = spec.pool.clone().unwrap_or_else(|| spec.id.clone());
         Ok(OrgAgent {
             name: spec.name.unwrap_or_else(|| spec.id.clone()),
             id: spec.id,
@@ -425,6 +428,7 @@ impl Resolver<'_> {
             reports_to: spec.reports_to.unwrap_or_default(),
             domain,
             pool: None,
+            pool_name,
             keywords: spec.keywords.unwrap_or_default(),
             slots: spec.slots.unwrap_or(defaults.slots),
             service: spec.service.unwrap_or(defaults.service),
@@ -442,12 +446,12 @@ impl Resolver<'_> {
         agents: &mut [OrgAgent],
         domains: &mut [OrgDomain],
     ) -> Result<Vec<OrgPool>, ScenarioError> {
-        let pool_names: Vec<Option<String>> = self.pool_names(agents);
         let mut pools: Vec<OrgPool> = Vec::new();
         for (i, agent) in agents.iter_mut().enumerate() {
-            let (Some(domain), Some(pname)) = (agent.domain, pool_names[i].clone()) else {
+            let Some(domain) = agent.domain else {
                 continue;
             };
+            let pname = agent.pool_name.clone();
             let idx = match pools.iter().position(|p| p.name == pname) {
                 Some(p) => p,
                 None => {
@@ -493,21 +497,6 @@ impl Resolver<'_> {
             }
         }
         Ok(pools)
-    }
-
-    fn pool_names(&self, agents: &[OrgAgent]) -> Vec<Option<String>> {
-        let specs = &self.scenario.org.agents;
-        agents
-            .iter()
-            .map(|a| {
-                a.domain?;
-                let explicit = specs
-                    .iter()
-                    .find(|s| s.id == a.id)
-                    .and_then(|s| s.pool.clone());
-                Some(explicit.unwrap_or_else(|| a.id.clone()))
-            })
-            .collect()
     }
 
     fn fallback(&self, domains: &[OrgDomain]) -> Result<DomainIdx, ScenarioError> {

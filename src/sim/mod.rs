@@ -26,9 +26,6 @@ use engine::EventQueue;
 use rng::{stream, Stream};
 use workload::LoadGen;
 
-/// Most time-series rows a run may produce.
-pub const MAX_INTERVALS: u64 = 1_000_000;
-
 /// What the future-event list holds.
 #[derive(Clone, Copy, Debug)]
 enum Event {
@@ -107,7 +104,6 @@ impl Sim {
     /// Builds the org, the core and every stream from a scenario.
     pub fn build(scenario: &Scenario) -> Result<(Sim, Org), ScenarioError> {
         let org = Org::build(scenario)?;
-        check_interval_count(scenario)?;
         let core = Core::new(org.core_config(scenario));
         let seed = scenario.seed;
         let load_end = SimInstant::ZERO + scenario.duration;
@@ -412,9 +408,7 @@ impl Sim {
         let cfg = self.core.config();
         let domain_of = |n: Node| match n {
             Node::Pool(p) => cfg.pools[p.0 as usize].domain,
-            Node::Agent(a) => cfg.agents[a.0 as usize]
-                .pool
-                .map_or(cfg.fallback, |p| cfg.pools[p.0 as usize].domain),
+            Node::Agent(a) => cfg.agent_domain(a).unwrap_or(cfg.fallback),
             _ => cfg.fallback,
         };
         let (a, b) = (
@@ -439,12 +433,9 @@ impl Sim {
             }
             match fault.kind {
                 FaultKind::Crash if start => {
-                    let domain = self.core.config().pools[self.core.config().agents
-                        [agent.0 as usize]
-                        .pool
-                        .expect("worker")
-                        .0 as usize]
-                        .domain;
+                    let domain = (self.core.config())
+                        .agent_domain(agent)
+                        .expect("faults target workers");
                     self.recorder
                         .on_agent_down(t, agent, domain, self.core.agent_busy(agent));
                     self.agent_faults[agent.0 as usize].epoch += 1;
@@ -522,18 +513,6 @@ fn conservation_violations(summary: &Summary, core: &Core) -> Vec<String> {
         out.push(e);
     }
     out
-}
-
-fn check_interval_count(s: &Scenario) -> Result<(), ScenarioError> {
-    let total = (s.duration + s.drain).as_nanos();
-    if total / s.interval.as_nanos().max(1) > MAX_INTERVALS {
-        return Err(ScenarioError::invalid(
-            &s.source,
-            "scenario.interval",
-            format!("interval {} gives more than {MAX_INTERVALS} time-series rows over duration + drain; use a longer interval", s.interval),
-        ));
-    }
-    Ok(())
 }
 
 /// From the first fault's start to the last fault's end (`None`: no faults).
