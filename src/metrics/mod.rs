@@ -406,9 +406,11 @@ impl Recorder {
         self.statuses_all[status as usize] += 1;
         self.bucket.statuses[status as usize] += 1;
         self.bucket_latency.saturating_record(latency);
+        // Both rates are over the load window: results in the drain would
+        // inflate them against a denominator that ends with the load.
         if let (Some((start, end)), true) = (self.fault_window, status.is_success()) {
             match end {
-                _ if t < start => {}
+                _ if t < start || t >= self.end_ns => {}
                 Some(end) if t >= end => self.ok_after += 1,
                 _ => self.ok_during += 1,
             }
