@@ -10,6 +10,7 @@
 //! map; all state lives in `Vec`s and generational arenas.
 
 pub mod aggregate;
+mod balance;
 pub mod queue;
 pub mod routing;
 pub mod slab;
@@ -68,6 +69,10 @@ pub struct CoreConfig {
     pub agents: Vec<AgentCfg>,
     pub tasks: Vec<TaskCfg>,
     pub router: Router,
+    /// Which pools can take over which work: keywords plus skills.
+    pub skill_router: Router,
+    /// `None`: balancing switched off.
+    pub balancing: Option<BalanceCfg>,
 }
 
 impl CoreConfig {
@@ -96,6 +101,20 @@ pub struct PoolCfg {
     /// Local pools always selected together with this one.
     pub requires: u64,
     pub critical: bool,
+    /// The division (Chief) it belongs to, for level-2 redistribution.
+    pub division: u16,
+}
+
+/// The workload-balancing protocol's parameters (seed 001).
+#[derive(Clone, Copy, Debug)]
+pub struct BalanceCfg {
+    /// How often load is checked.
+    pub interval: SimDuration,
+    /// Reaction delay of levels 1–4.
+    pub delays: [SimDuration; 4],
+    /// Queued work items one redistribution moves.
+    pub moves: u32,
+    pub level4: crate::scenario::Level4Action,
 }
 
 /// A worker agent's capacity.
@@ -212,6 +231,20 @@ pub enum Action {
     },
     /// A result from a superseded attempt arrived and was discarded.
     LateResult { agent: AgentIdx },
+    /// Workload balancing raised an escalation at `level` (1–4); `pool` is
+    /// `None` for the CEO's level 4.
+    Escalated { level: u8, pool: Option<PoolIdx> },
+    /// A queued work item was moved to another pool (`across`: to another
+    /// division, by #63; else by the Chief).
+    Moved {
+        from: PoolIdx,
+        to: PoolIdx,
+        across: bool,
+    },
+    /// The CEO shed a queued low-priority work item; it counts as failed.
+    Shed { pool: PoolIdx, domain: DomainIdx },
+    /// The CEO added slots to an overloaded agent.
+    SlotsAdded { agent: AgentIdx, slots: u32 },
     /// A work item was given up (retries exhausted or a predecessor failed).
     WorkFailed { pool: PoolIdx, domain: DomainIdx },
     /// A domain coordinator published its result for one job.
@@ -235,6 +268,7 @@ pub enum Action {
 struct Job {
     id: JobId,
     scheduled: SimInstant,
+    task: TaskIdx,
     pending: u8,
     domains: u8,
     results: StatusCounts,
@@ -256,6 +290,11 @@ struct Sub {
 
 struct Work {
     sub: SubKey,
+    /// The subtask's domain and this item's bit in its masks; they stay
+    /// put when balancing moves the item to another pool.
+    home: DomainIdx,
+    bit: u8,
+    /// The pool whose queue (or agent) holds it now.
     pool: PoolIdx,
     priority: Priority,
     attempt: u32,
@@ -269,6 +308,8 @@ struct Work {
 /// A worker agent as the org sees it: its process, and the registry's view.
 struct AgentState {
     busy: u32,
+    /// Slots added by the CEO (balancing level 4).
+    extra_slots: u32,
     /// The process runs (not crashed).
     up: bool,
     /// The registry holds a live heartbeat key for it.
@@ -283,6 +324,10 @@ struct AgentState {
 
 struct PoolState {
     queue: PriorityQueue<WorkKey>,
+    /// Level-1 self-management: low-priority work waits while busy.
+    deferring: bool,
+    /// An escalation raised and not yet acted on: (level 1–3, when it acts).
+    pending: Option<(u8, SimInstant)>,
 }
 
 /// The org's state machine.
@@ -305,6 +350,7 @@ pub struct Core {
     /// while every registered agent is beating. Recomputed only when an
     /// agent stops or starts beating, never per event.
     sweep_due: Option<SimInstant>,
+    balance: balance::BalanceState,
 }
 
 impl Core {
@@ -314,6 +360,7 @@ impl Core {
             .iter()
             .map(|_| AgentState {
                 busy: 0,
+                extra_slots: 0,
                 up: true,
                 registered: true,
                 beating: true,
@@ -327,9 +374,11 @@ impl Core {
             .iter()
             .map(|_| PoolState {
                 queue: PriorityQueue::new(cfg.queue_capacity),
+                deferring: false,
+                pending: None,
             })
             .collect();
-        Core {
+        let mut core = Core {
             cfg,
             jobs: Slab::default(),
             subs: Slab::default(),
@@ -342,7 +391,10 @@ impl Core {
             visibility: VecDeque::new(),
             outage,
             sweep_due: None,
-        }
+            balance: balance::BalanceState::default(),
+        };
+        core.start_balancing();
+        core
     }
 
     pub fn config(&self) -> &CoreConfig {
@@ -380,10 +432,10 @@ impl Core {
     /// `None` while it has no timers.
     pub fn next_deadline(&self) -> Option<SimInstant> {
         let visibility = self.visibility.front().map(|(t, _, _)| *t);
-        match (visibility, self.sweep_due) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        [visibility, self.sweep_due, self.balance.due]
+            .into_iter()
+            .flatten()
+            .min()
     }
 
     /// The first sweep that will find an expired heartbeat key.
@@ -458,6 +510,7 @@ impl Core {
         let job = JobKey(self.jobs.insert(Job {
             id,
             scheduled: now,
+            task,
             pending: domains.count_ones() as u8,
             domains: domains.count_ones() as u8,
             results: StatusCounts::default(),
@@ -554,6 +607,8 @@ impl Core {
             let pool = pools[local];
             let work = WorkKey(self.works.insert(Work {
                 sub: sub_key,
+                home: domain,
+                bit: local as u8,
                 pool,
                 priority,
                 attempt: 0,
@@ -632,7 +687,7 @@ impl Core {
             debug_assert!(false, "result for unknown work item");
             return;
         };
-        let local = self.cfg.pools[work.pool.0 as usize].local;
+        let local = work.bit;
         let Some(sub) = self.subs.get_mut(work.sub.0) else {
             debug_assert!(false, "work result for unknown subtask");
             return;
@@ -718,6 +773,9 @@ impl Core {
 
     fn on_tick(&mut self, now: SimInstant) {
         self.expire_visibility(now);
+        if self.balance.due.is_some_and(|due| due <= now) {
+            self.on_balance_timer(now);
+        }
         if self.sweep_due.is_some_and(|due| due <= now) {
             self.sweep(now);
         }
@@ -840,12 +898,15 @@ impl Core {
     /// Starts queued work on free slots of the pool's members, most urgent
     /// first, on the least busy member (ties: lowest index).
     fn try_start(&mut self, now: SimInstant, pool: PoolIdx) {
-        let pcfg = &self.cfg.pools[pool.0 as usize];
+        let domain = self.cfg.pools[pool.0 as usize].domain;
         while !self.pools[pool.0 as usize].queue.is_empty() {
-            let Some(agent) = least_busy(&pcfg.members, &self.agents, &self.cfg.agents) else {
+            let members = &self.cfg.pools[pool.0 as usize].members;
+            let Some(agent) = least_busy(members, &self.agents, &self.cfg.agents) else {
                 return;
             };
-            let work_key = self.pools[pool.0 as usize].queue.pop().expect("non-empty");
+            let Some(work_key) = self.pop_startable(pool) else {
+                return;
+            };
             let work = self.works.get_mut(work_key.0).expect("queued work is live");
             work.running_on = Some(agent);
             work.token = work.token.wrapping_add(1);
@@ -856,7 +917,7 @@ impl Core {
             self.actions.push_back(Action::StartWork {
                 agent,
                 work: work_key,
-                domain: pcfg.domain,
+                domain,
                 queued_at: work.queued_at,
                 attempt: work.attempt,
                 token: work.token,
@@ -885,12 +946,12 @@ impl Core {
             self.actions.push_back(Action::LateResult { agent });
         } else if let Some(work) = self.works.get_mut(work_key.0) {
             work.running_on = None;
-            let pool = work.pool;
+            let (pool, home) = (work.pool, work.home);
             if ok {
                 self.send(
                     self.cfg.hop_latency,
                     Node::Agent(agent),
-                    Node::Domain(self.cfg.pools[pool.0 as usize].domain),
+                    Node::Domain(home),
                     Msg::WorkResult { work: work_key, ok },
                 );
             } else {
@@ -907,6 +968,7 @@ impl Core {
     fn attempt_failed(&mut self, pool: PoolIdx, work_key: WorkKey) {
         let work = self.works.get_mut(work_key.0).expect("live work item");
         let domain = self.cfg.pools[pool.0 as usize].domain;
+        let home = work.home;
         if work.attempt < self.cfg.max_retries {
             let backoff = self
                 .cfg
@@ -925,7 +987,7 @@ impl Core {
             self.send(
                 self.cfg.hop_latency,
                 Node::Pool(pool),
-                Node::Domain(domain),
+                Node::Domain(home),
                 Msg::WorkResult {
                     work: work_key,
                     ok: false,
@@ -961,7 +1023,7 @@ impl Core {
             }
         }
         for (i, a) in self.agents.iter().enumerate() {
-            if a.busy > self.cfg.agents[i].slots {
+            if a.busy > self.cfg.agents[i].slots + a.extra_slots {
                 return Err(format!(
                     "agent #{i} runs {} items on {} slots",
                     a.busy, self.cfg.agents[i].slots
@@ -1006,15 +1068,15 @@ fn least_busy(members: &[AgentIdx], state: &[AgentState], cfg: &[AgentCfg]) -> O
     if let [only] = members {
         let i = only.0 as usize;
         let a = &state[i];
-        return (a.busy < cfg[i].slots && a.up && a.registered).then_some(*only);
+        return (a.busy < cfg[i].slots + a.extra_slots && a.up && a.registered).then_some(*only);
     }
     let mut best: Option<(u64, u64, AgentIdx)> = None;
     for &m in members {
-        let (busy, slots) = (
-            state[m.0 as usize].busy as u64,
-            cfg[m.0 as usize].slots as u64,
-        );
         let a = &state[m.0 as usize];
+        let (busy, slots) = (
+            a.busy as u64,
+            (cfg[m.0 as usize].slots + a.extra_slots) as u64,
+        );
         if busy >= slots || !a.up || !a.registered {
             continue;
         }

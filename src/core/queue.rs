@@ -35,6 +35,13 @@ impl<T> PriorityQueue<T> {
         Ok(())
     }
 
+    /// Appends `item` behind its priority class even past the bound: for an
+    /// item that already held a place in this queue.
+    pub fn push_back_unbounded(&mut self, priority: Priority, item: T) {
+        self.lanes[priority as usize].push_back(item);
+        self.grew();
+    }
+
     /// Puts `item` at the front of its priority class (requeue). Never
     /// refused: the item already held a place in the system.
     pub fn push_front(&mut self, priority: Priority, item: T) {
@@ -52,6 +59,17 @@ impl<T> PriorityQueue<T> {
     #[inline]
     pub fn pop(&mut self) -> Option<T> {
         for lane in &mut self.lanes {
+            if let Some(item) = lane.pop_front() {
+                self.len -= 1;
+                return Some(item);
+            }
+        }
+        None
+    }
+
+    /// Removes the most urgent item whose priority is `max` or more urgent.
+    pub fn pop_at_least(&mut self, max: Priority) -> Option<T> {
+        for lane in &mut self.lanes[..=max as usize] {
             if let Some(item) = lane.pop_front() {
                 self.len -= 1;
                 return Some(item);

@@ -56,12 +56,19 @@ pub struct SeriesRow {
     pub p99_ns: u64,
     pub domain_queue: Vec<u64>,
     pub domain_util: Vec<f64>,
+    /// Balancing escalations raised in the interval, levels 1–4.
+    pub escalations: [u64; 4],
+    pub moved: u64,
+    pub shed: u64,
 }
 
 #[derive(Default)]
 struct Bucket {
     arrivals: u64,
     statuses: [u64; 4],
+    escalations: [u64; 4],
+    moved: u64,
+    shed: u64,
 }
 
 struct DomainRec {
@@ -114,6 +121,7 @@ pub struct Recorder {
     bucket_latency: Histogram<u64>,
     series: Vec<SeriesRow>,
     faults: FaultStats,
+    balancing: BalancingStats,
     /// (start, end) of the fault window, and successes during and after it.
     fault_window: Option<(u64, Option<u64>)>,
     ok_during: u64,
@@ -168,6 +176,7 @@ impl Recorder {
             bucket_latency: histogram(),
             series: Vec::new(),
             faults: FaultStats::default(),
+            balancing: BalancingStats::default(),
             fault_window: None,
             ok_during: 0,
             ok_after: 0,
@@ -210,6 +219,30 @@ impl Recorder {
 
     pub fn on_late_result(&mut self) {
         self.faults.late_results_discarded += 1;
+    }
+
+    pub fn on_escalation(&mut self, level: u8) {
+        let i = (level.clamp(1, 4) - 1) as usize;
+        self.balancing.escalations[i] += 1;
+        self.bucket.escalations[i] += 1;
+    }
+
+    pub fn on_moved(&mut self, across: bool) {
+        if across {
+            self.balancing.moved_across_divisions += 1;
+        } else {
+            self.balancing.moved_within_division += 1;
+        }
+        self.bucket.moved += 1;
+    }
+
+    pub fn on_shed(&mut self) {
+        self.balancing.shed += 1;
+        self.bucket.shed += 1;
+    }
+
+    pub fn on_slots_added(&mut self, slots: u32) {
+        self.balancing.slots_added += slots as u64;
     }
 
     pub fn on_outage_rejected(&mut self) {
@@ -286,6 +319,9 @@ impl Recorder {
             p99_ns: quantile(&self.bucket_latency, 0.99),
             domain_queue,
             domain_util,
+            escalations: b.escalations,
+            moved: b.moved,
+            shed: b.shed,
         });
         self.bucket_latency.reset();
     }
@@ -484,6 +520,7 @@ impl Recorder {
             recovery_time_ns: self.faults.max_redispatch_ns,
             work: self.work,
             faults: self.fault_stats(),
+            balancing: self.balancing,
             little: self.little(end_ns),
             domains: self.domain_summaries(core, window_s),
             agents: self.agent_summaries(core),

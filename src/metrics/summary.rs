@@ -48,6 +48,7 @@ pub struct Summary {
     pub recovery_time_ns: u64,
     pub work: WorkCounts,
     pub faults: FaultStats,
+    pub balancing: BalancingStats,
     pub little: Little,
     pub domains: OrderedMap<DomainSummary>,
     pub agents: OrderedMap<AgentSummary>,
@@ -204,4 +205,19 @@ pub struct Detection {
     pub at_ns: u64,
     /// From the fault (crash, heartbeat loss) to the registry noticing.
     pub detected_after_ns: u64,
+}
+
+/// What workload balancing did (seed 001's four levels).
+#[derive(Clone, Copy, Debug, Default, DeriveSerialize)]
+pub struct BalancingStats {
+    /// Escalations raised at levels 1, 2, 3 and 4.
+    pub escalations: [u64; 4],
+    /// Queued work items the Chief moved within a division (level 2).
+    pub moved_within_division: u64,
+    /// Queued work items #63 moved across divisions (level 3).
+    pub moved_across_divisions: u64,
+    /// Low-priority work items the CEO shed (level 4, `shed-low`).
+    pub shed: u64,
+    /// Slots the CEO added (level 4, `add-slots`).
+    pub slots_added: u64,
 }

@@ -12,7 +12,7 @@ pub mod show;
 
 use crate::core::routing::{Router, MAX_DOMAINS, MAX_POOLS};
 use crate::core::{
-    AgentCfg, AgentIdx, CoreConfig, DomainCfg, DomainIdx, PoolCfg, PoolIdx, TaskCfg,
+    AgentCfg, AgentIdx, BalanceCfg, CoreConfig, DomainCfg, DomainIdx, PoolCfg, PoolIdx, TaskCfg,
 };
 use crate::scenario::{
     parse_org_file, AgentSpec, Dist, DomainSpec, OrgFile, Preset, Scenario, ScenarioError,
@@ -110,6 +110,8 @@ pub struct OrgAgent {
     pub critical: bool,
     pub after: Vec<String>,
     pub requires: Vec<String>,
+    /// Work it can take over when balancing moves it (not routing words).
+    pub skills: Vec<String>,
 }
 
 #[derive(Clone, Debug)]
@@ -204,7 +206,8 @@ impl Org {
             fallback: self.fallback,
             domains: self.domains.iter().map(|d| self.domain_cfg(d)).collect(),
             pools: (0..self.pools.len())
-                .map(|p| self.pool_cfg(PoolIdx(p as u16)))
+                .zip(self.divisions())
+                .map(|(p, division)| self.pool_cfg(PoolIdx(p as u16), division))
                 .collect(),
             agents: self
                 .agents
@@ -224,7 +227,63 @@ impl Org {
                 })
                 .collect(),
             router: Router::new(&domain_words, &pool_words),
+            skill_router: Router::new(&[], &self.skill_words()),
+            balancing: org.balancing.enabled.then_some(BalanceCfg {
+                interval: org.balancing.interval,
+                delays: org.balancing.delays,
+                moves: org.balancing.moves,
+                level4: org.balancing.level4,
+            }),
         }
+    }
+
+    /// Per pool: its routing keywords plus its members' skills — what it can
+    /// take over when balancing moves work.
+    fn skill_words(&self) -> Vec<(DomainIdx, Vec<String>)> {
+        self.pools
+            .iter()
+            .map(|p| {
+                let words = p.members.iter().flat_map(|m| {
+                    let a = &self.agents[m.0 as usize];
+                    a.keywords.iter().chain(&a.skills).cloned()
+                });
+                (p.domain, words.collect())
+            })
+            .collect()
+    }
+
+    /// The division (Chief) a pool belongs to: the first chief its first
+    /// member reports to, else its domain's chief, else the domain itself.
+    fn division_name(&self, pool: &OrgPool) -> String {
+        let is_chief = |id: &String| {
+            self.agent_index(id)
+                .is_some_and(|a| self.agents[a.0 as usize].kind == AgentKind::Chief)
+        };
+        let first = &self.agents[pool.members[0].0 as usize];
+        let domain = &self.domains[pool.domain.0 as usize];
+        first
+            .reports_to
+            .iter()
+            .chain(&domain.reports_to)
+            .find(|id| is_chief(id))
+            .cloned()
+            .unwrap_or_else(|| domain.id.clone())
+    }
+
+    /// Division index of every pool, numbered in order of first appearance.
+    fn divisions(&self) -> Vec<u16> {
+        let mut names: Vec<String> = Vec::new();
+        self.pools
+            .iter()
+            .map(|p| {
+                let name = self.division_name(p);
+                let i = names.iter().position(|n| *n == name).unwrap_or_else(|| {
+                    names.push(name);
+                    names.len() - 1
+                });
+                i as u16
+            })
+            .collect()
     }
 
     fn domain_cfg(&self, domain: &OrgDomain) -> DomainCfg {
@@ -245,7 +304,7 @@ impl Org {
         }
     }
 
-    fn pool_cfg(&self, idx: PoolIdx) -> PoolCfg {
+    fn pool_cfg(&self, idx: PoolIdx, division: u16) -> PoolCfg {
         let pool = &self.pools[idx.0 as usize];
         let domain = &self.domains[pool.domain.0 as usize];
         let local_of = |id: &String| -> u64 {
@@ -279,6 +338,7 @@ impl Org {
             after: after & !(1 << this),
             requires: requires & !(1 << this),
             critical,
+            division,
         }
     }
 }
@@ -310,15 +370,19 @@ fn load_preset(scenario: &Scenario) -> Result<OrgFile, ScenarioError> {
     }
 }
 
+/// Copies every field that `over` sets onto `base`.
+macro_rules! take_some {
+    ($base:ident, $over:ident; $($f:ident),* $(,)?) => {
+        $( if $over.$f.is_some() { $base.$f = $over.$f.clone(); } )*
+    };
+}
+
 fn merge_domain(domains: &mut Vec<DomainSpec>, over: &DomainSpec) {
     let Some(base) = domains.iter_mut().find(|d| d.id == over.id) else {
         domains.push(over.clone());
         return;
     };
-    macro_rules! take {
-        ($($f:ident),*) => { $( if over.$f.is_some() { base.$f = over.$f.clone(); } )* };
-    }
-    take!(name, keywords, reports_to);
+    take_some!(base, over; name, keywords, reports_to);
 }
 
 fn merge_agent(agents: &mut Vec<AgentSpec>, over: &AgentSpec) {
@@ -326,13 +390,8 @@ fn merge_agent(agents: &mut Vec<AgentSpec>, over: &AgentSpec) {
         agents.push(over.clone());
         return;
     };
-    macro_rules! take {
-        ($($f:ident),*) => { $( if over.$f.is_some() { base.$f = over.$f.clone(); } )* };
-    }
-    take!(
-        kind, name, domain, reports_to, keywords, slots, service, error_rate, after, requires,
-        pool, critical
-    );
+    take_some!(base, over; kind, name, domain, reports_to, keywords, slots, service,
+        error_rate, after, requires, pool, critical, skills);
 }
 
 /// Turns merged specs into an [`Org`], reporting bad references against the
@@ -436,6 +495,7 @@ impl Resolver<'_> {
             critical: spec.critical.unwrap_or(false),
             after: spec.after.unwrap_or_default(),
             requires: spec.requires.unwrap_or_default(),
+            skills: spec.skills.unwrap_or_default(),
         })
     }
 

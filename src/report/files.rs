@@ -45,6 +45,7 @@ impl Reporter for TimeseriesCsv {
         .collect();
         header.extend(domains.iter().map(|(id, _)| format!("{id}_queue")));
         header.extend(domains.iter().map(|(id, _)| format!("{id}_util")));
+        header.extend(["esc_l1", "esc_l2", "esc_l3", "esc_l4", "moved", "shed"].map(String::from));
         w.write_record(&header)?;
         for r in report.recorder.series() {
             let mut rec = vec![
@@ -60,6 +61,9 @@ impl Reporter for TimeseriesCsv {
             ];
             rec.extend(r.domain_queue.iter().map(|q| q.to_string()));
             rec.extend(r.domain_util.iter().map(|u| format!("{u:.4}")));
+            rec.extend(r.escalations.iter().map(|e| e.to_string()));
+            rec.push(r.moved.to_string());
+            rec.push(r.shed.to_string());
             w.write_record(&rec)?;
         }
         w.flush()

@@ -18,7 +18,9 @@ impl Reporter for TextSummary {
         let s = report.summary;
         header(s, out)?;
         jobs(s, out)?;
+        busiest(s, out)?;
         faults(s, out)?;
+        balancing(s, out)?;
         domains(s, out)?;
         slo_table(&s.slo, out)?;
         verdict(s, out)
@@ -115,6 +117,44 @@ fn faults(s: &Summary, out: &mut dyn Write) -> io::Result<()> {
         out,
         "            throughput during faults {:.1}/min · after {:.1}/min",
         f.throughput_during_per_min, f.throughput_after_per_min
+    )
+}
+
+/// The three busiest worker agents over the measured window.
+fn busiest(s: &Summary, out: &mut dyn Write) -> io::Result<()> {
+    let mut agents: Vec<_> = s.agents.0.iter().filter(|(_, a)| a.attempts > 0).collect();
+    agents.sort_by(|a, b| {
+        b.1.utilization
+            .total_cmp(&a.1.utilization)
+            .then(a.0.cmp(&b.0))
+    });
+    if agents.is_empty() {
+        return Ok(());
+    }
+    let top: Vec<String> = agents
+        .iter()
+        .take(3)
+        .map(|(id, a)| {
+            format!(
+                "{id} {:.1}% (max queue {})",
+                a.utilization * 100.0,
+                a.max_queue_depth
+            )
+        })
+        .collect();
+    writeln!(out, "busiest     {}", top.join(" · "))
+}
+
+fn balancing(s: &Summary, out: &mut dyn Write) -> io::Result<()> {
+    let b = &s.balancing;
+    if b.escalations.iter().all(|n| *n == 0) {
+        return Ok(());
+    }
+    let [l1, l2, l3, l4] = b.escalations;
+    writeln!(
+        out,
+        "balancing   escalations L1 {l1} · L2 {l2} · L3 {l3} · L4 {l4} · moved {} within / {} across divisions · {} shed · {} slots added",
+        b.moved_within_division, b.moved_across_divisions, b.shed, b.slots_added
     )
 }
 

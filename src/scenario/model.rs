@@ -84,6 +84,10 @@ pub struct BalancingSpec {
     pub interval: SimDuration,
     /// Level-4 action when more than half the agents are overloaded.
     pub level4: Level4Action,
+    /// Reaction delay of each escalation level (1–4) before it acts.
+    pub delays: [SimDuration; 4],
+    /// Queued work items one redistribution moves (the protocol: 2–3).
+    pub moves: u32,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -132,6 +136,9 @@ pub struct AgentSpec {
     pub requires: Option<Vec<String>>,
     /// Agents with the same pool share work items (replicas); default: own id.
     pub pool: Option<String>,
+    /// Words of work it can take over when balancing moves work to it;
+    /// not used for routing.
+    pub skills: Option<Vec<String>>,
     /// A critical worker's failure fails its domain result.
     pub critical: Option<bool>,
 }

@@ -70,6 +70,11 @@ pub(crate) struct RawBalancing {
     pub enabled: Option<bool>,
     pub interval: Option<RawDuration>,
     pub level4: Option<String>,
+    pub level1_delay: Option<RawDuration>,
+    pub level2_delay: Option<RawDuration>,
+    pub level3_delay: Option<RawDuration>,
+    pub level4_delay: Option<RawDuration>,
+    pub moves: Option<i64>,
 }
 
 /// `[org.defaults]`
@@ -108,6 +113,7 @@ pub(crate) struct RawAgent {
     pub requires: Option<Vec<String>>,
     pub pool: Option<String>,
     pub critical: Option<bool>,
+    pub skills: Option<Vec<String>>,
 }
 
 /// A service distribution; which keys apply depends on `dist`.

@@ -310,8 +310,12 @@ fn preset_none_org_and_defaults() {
         (s.org.max_retries, s.org.queue_capacity),
         (2, Some(100_000))
     );
-    assert!(s.org.balancing.enabled);
+    // Balancing is the org protocol's: off by default for a bare pool, so
+    // an M/M/c scenario stays an M/M/c queue.
+    assert!(!s.org.balancing.enabled);
     assert_eq!(s.org.balancing.level4, Level4Action::AddSlots);
+    assert_eq!(s.org.balancing.moves, 3);
+    assert_eq!(s.org.balancing.delays[1], SimDuration::from_secs(30 * 60));
     assert_eq!(s.org.domains[0].keywords, Some(vec![]));
     assert_eq!(s.org.agents[0].domain.as_deref(), Some("Q"));
     assert!(s.faults.is_empty() && s.slos.is_empty());

@@ -139,7 +139,7 @@ fn org(ctx: &Ctx<'_>, raw: RawOrg, base_dir: &Path) -> Result<OrgSpec> {
         retry_backoff: dur_or(raw.retry_backoff, SimDuration::from_secs(1)),
         fallback_domain,
         queue_capacity: Some(queue_capacity),
-        balancing: balancing(ctx, raw.balancing)?,
+        balancing: balancing(ctx, raw.balancing, !closed)?,
         defaults: defaults(ctx, raw.defaults)?,
         domains,
         agents,
@@ -194,12 +194,35 @@ fn fallback_domain(
     Ok(id)
 }
 
-fn balancing(ctx: &Ctx<'_>, raw: Option<super::raw::RawBalancing>) -> Result<BalancingSpec> {
+/// `[org.balancing]`. Balancing is the org's protocol, so it is on by
+/// default with a preset and off for a bare `preset = "none"` pool (where
+/// it would turn an M/M/c queue into something else).
+fn balancing(
+    ctx: &Ctx<'_>,
+    raw: Option<super::raw::RawBalancing>,
+    on_by_default: bool,
+) -> Result<BalancingSpec> {
     let raw = raw.unwrap_or(super::raw::RawBalancing {
         enabled: None,
         interval: None,
         level4: None,
+        level1_delay: None,
+        level2_delay: None,
+        level3_delay: None,
+        level4_delay: None,
+        moves: None,
     });
+    // Reaction delays default to the start of each level's range in the
+    // workload-balancing protocol: self-management 0–30 min, Chief 30–60
+    // min, #63 1–4 h; the CEO's emergency session is taken as 2 h.
+    let min = |m: u64| SimDuration::from_secs(m * 60);
+    let delays = [
+        dur_or(raw.level1_delay, min(0)),
+        dur_or(raw.level2_delay, min(30)),
+        dur_or(raw.level3_delay, min(60)),
+        dur_or(raw.level4_delay, min(120)),
+    ];
+    let moves = int_in(ctx, "org.balancing.moves", raw.moves.unwrap_or(3), 1, 1_000)? as u32;
     let interval = positive(
         ctx,
         "org.balancing.interval",
@@ -219,9 +242,11 @@ fn balancing(ctx: &Ctx<'_>, raw: Option<super::raw::RawBalancing>) -> Result<Bal
         }
     };
     Ok(BalancingSpec {
-        enabled: raw.enabled.unwrap_or(true),
+        enabled: raw.enabled.unwrap_or(on_by_default),
         interval,
         level4,
+        delays,
+        moves,
     })
 }
 
@@ -302,6 +327,7 @@ fn agent(ctx: &Ctx<'_>, path: &str, a: &RawAgent) -> Result<AgentSpec> {
         requires: a.requires.clone(),
         pool: a.pool.clone(),
         critical: a.critical,
+        skills: a.skills.clone(),
     })
 }
 

@@ -322,6 +322,10 @@ impl Sim {
                 }
                 Action::Requeued { .. } => self.recorder.on_requeue(),
                 Action::LateResult { .. } => self.recorder.on_late_result(),
+                Action::Escalated { level, .. } => self.recorder.on_escalation(level),
+                Action::Moved { across, .. } => self.recorder.on_moved(across),
+                Action::Shed { .. } => self.recorder.on_shed(),
+                Action::SlotsAdded { slots, .. } => self.recorder.on_slots_added(slots),
                 Action::Retry { domain, .. } => self.recorder.on_retry(domain),
                 Action::Rejected { domain, .. } => self.recorder.on_rejected(domain),
                 Action::WorkFailed { .. } => self.recorder.on_work_failed(),

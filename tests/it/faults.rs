@@ -25,6 +25,16 @@ max_retries = 2
 retry_backoff = "200ms"
 fallback_domain = "X"
 
+[org.balancing]
+enabled = true
+interval = "5s"
+level1_delay = "0s"
+level2_delay = "5s"
+level3_delay = "10s"
+level4_delay = "20s"
+moves = 5
+level4 = "LEVEL4"
+
 [[org.domain]]
 id = "X"
 keywords = ["alpha"]
@@ -52,6 +62,7 @@ service = { dist = "exp", mean = "500ms" }
 id = "B1"
 domain = "X"
 keywords = ["beta-only", "delta"]
+skills = ["alpha"]
 after = ["A1"]
 slots = 2
 service = { dist = "lognormal", mean = "300ms", cv = 0.5 }
@@ -69,6 +80,7 @@ service = { dist = "exp", mean = "400ms" }
 id = "C2"
 domain = "Y"
 pool = "C"
+skills = ["alpha"]
 slots = 2
 service = { dist = "exp", mean = "400ms" }
 
@@ -136,9 +148,17 @@ fn random_faults(seed: u64) -> String {
     out
 }
 
+/// Balancing runs too (its moves interleave with requeues); even seeds
+/// let the CEO add slots, odd ones shed low-priority work.
 fn scenario_text(seed: u64) -> String {
+    let level4 = if seed % 2 == 0 {
+        "add-slots"
+    } else {
+        "shed-low"
+    };
     format!(
-        "[scenario]\nname = \"fault-prop\"\nseed = {seed}\nduration = \"6m\"\ndrain = \"15m\"\ninterval = \"1m\"\n{ORG}{}",
+        "[scenario]\nname = \"fault-prop\"\nseed = {seed}\nduration = \"6m\"\ndrain = \"15m\"\ninterval = \"1m\"\n{}{}",
+        ORG.replace("LEVEL4", level4),
         random_faults(seed)
     )
 }
@@ -147,6 +167,7 @@ fn scenario_text(seed: u64) -> String {
 fn invariants_hold_under_random_faults() {
     let mut requeues = 0;
     let mut late = 0;
+    let mut moved = 0;
     for seed in 0..SEEDS {
         let text = scenario_text(seed);
         let scenario = parse_str("fault-prop.toml", &text, Path::new("."), &[])
@@ -184,6 +205,8 @@ fn invariants_hold_under_random_faults() {
         }
         requeues += out.summary.faults.requeues;
         late += out.summary.faults.late_results_discarded;
+        let b = out.summary.balancing;
+        moved += b.moved_within_division + b.moved_across_divisions;
     }
     // The faults must actually bite: requeues and discarded late results happen.
     assert!(
@@ -191,4 +214,8 @@ fn invariants_hold_under_random_faults() {
         "only {requeues} requeues over {SEEDS} seeds"
     );
     assert!(late > 10, "only {late} late results over {SEEDS} seeds");
+    assert!(
+        moved > 100,
+        "only {moved} balancing moves over {SEEDS} seeds"
+    );
 }
