@@ -149,3 +149,28 @@ fn in_process_summary_equals_cli_summary_json() {
         "summary.json is not the serialised in-process Summary"
     );
 }
+
+/// Faults (crash, restart, requeue) and balancing (escalations, moves) keep
+/// the reports a pure function of scenario and seed.
+#[test]
+fn fault_and_balancing_scenarios_are_byte_identical_twice() {
+    for (scenario, code) in [
+        ("scenarios/worker-failure.toml", 0),
+        ("scenarios/overload.toml", 1),
+    ] {
+        let dirs = [tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap()];
+        for dir in &dirs {
+            esa_sim()
+                .args(["run", scenario, "-q", "--out"])
+                .arg(dir.path())
+                .assert()
+                .code(code);
+        }
+        for name in DETERMINISTIC {
+            assert!(
+                read(dirs[0].path(), name) == read(dirs[1].path(), name),
+                "{scenario}: {name} differs between runs"
+            );
+        }
+    }
+}
