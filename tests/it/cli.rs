@@ -2,34 +2,8 @@
 //! that say what, where (file:line and key path) and how to fix, the files
 //! `run` writes, `--format json`, `check` and `--help`. No case may panic.
 
-use crate::{data, esa_sim};
+use crate::{assert_contains, data, esa_sim, run, stderr, stdout};
 use std::path::Path;
-use std::process::Output;
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-/// Runs `esa-sim args...`, asserts the exit code and that nothing panicked.
-fn run(args: &[&str], code: i32) -> Output {
-    let out = esa_sim().args(args).output().expect("esa-sim starts");
-    let err = stderr(&out);
-    assert!(
-        !err.contains("panicked"),
-        "esa-sim {args:?} panicked:\n{err}"
-    );
-    assert_eq!(
-        out.status.code(),
-        Some(code),
-        "esa-sim {args:?}: expected exit {code}\n--- stdout\n{}\n--- stderr\n{err}",
-        stdout(&out)
-    );
-    out
-}
 
 /// 1-based line of the first line of `tests/data/<file>` containing `needle`.
 fn line_of(file: &str, needle: &str) -> usize {
@@ -38,12 +12,6 @@ fn line_of(file: &str, needle: &str) -> usize {
         .position(|l| l.contains(needle))
         .unwrap_or_else(|| panic!("`{needle}` not in {file}"))
         + 1
-}
-
-fn assert_contains(haystack: &str, needles: &[&str]) {
-    for n in needles {
-        assert!(haystack.contains(n), "expected `{n}` in:\n{haystack}");
-    }
 }
 
 // ---- exit 0 / 1 ----------------------------------------------------------------

@@ -20,6 +20,7 @@ mod queueing;
 mod scenarios;
 
 use std::path::{Path, PathBuf};
+use std::process::Output;
 
 /// `tests/data/<name>`, absolute.
 pub fn data(name: &str) -> PathBuf {
@@ -33,4 +34,42 @@ pub fn esa_sim() -> assert_cmd::Command {
     let mut cmd = assert_cmd::Command::new(env!("CARGO_BIN_EXE_esa-sim"));
     cmd.current_dir(env!("CARGO_MANIFEST_DIR"));
     cmd
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Runs `esa-sim args...`, asserts the exit code and that nothing panicked.
+pub fn run(args: &[&str], code: i32) -> Output {
+    let out = esa_sim().args(args).output().expect("esa-sim starts");
+    let err = stderr(&out);
+    assert!(
+        !err.contains("panicked"),
+        "esa-sim {args:?} panicked:\n{err}"
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "esa-sim {args:?}: expected exit {code}\n--- stdout\n{}\n--- stderr\n{err}",
+        stdout(&out)
+    );
+    out
+}
+
+pub fn assert_contains(haystack: &str, needles: &[&str]) {
+    for n in needles {
+        assert!(haystack.contains(n), "expected `{n}` in:\n{haystack}");
+    }
+}
+
+/// Writes `text` as `<dir>/<name>` and returns the path as a string.
+pub fn write_file(dir: &Path, name: &str, text: &str) -> String {
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path.to_str().unwrap().to_string()
 }
