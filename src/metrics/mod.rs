@@ -18,11 +18,22 @@ use crate::time::SimInstant;
 use meter::Integral;
 use summary::*;
 
-/// Highest latency the histograms resolve: 30 simulated days.
-const HIST_MAX_NS: u64 = 30 * 86_400 * 1_000_000_000;
+/// The least highest value the histograms track: 30 simulated days. Runs
+/// whose horizon is longer get histograms sized to the horizon instead.
+const HIST_MIN_MAX_NS: u64 = 30 * 86_400 * 1_000_000_000;
 
-fn histogram() -> Histogram<u64> {
-    Histogram::new_with_bounds(1, HIST_MAX_NS, 3).expect("static histogram bounds")
+/// The highest value the histograms must track for a run that ends by
+/// `horizon`: every latency and queue wait is at most the horizon, since
+/// nothing happens before 0 or after it.
+pub fn histogram_max_ns(horizon: SimInstant) -> u64 {
+    horizon.as_nanos().max(HIST_MIN_MAX_NS)
+}
+
+/// A histogram tracking 1 ns ..= `max_ns` to 3 significant digits.
+fn histogram(max_ns: u64) -> Histogram<u64> {
+    // Bounds are valid for any max_ns >= 2: HIST_MIN_MAX_NS guarantees it.
+    Histogram::new_with_bounds(1, max_ns.max(HIST_MIN_MAX_NS), 3)
+        .expect("1 ..= max_ns >= 30 d are valid histogram bounds")
 }
 
 /// The static shape of the org, as the recorder needs it.
@@ -122,6 +133,11 @@ pub struct Recorder {
     series: Vec<SeriesRow>,
     faults: FaultStats,
     balancing: BalancingStats,
+    /// The histograms' highest tracked value, and how many records were
+    /// above it (clamped; only a bug can make it non-zero, see
+    /// [`histogram_max_ns`]).
+    hist_max_ns: u64,
+    saturated: u64,
     /// (start, end) of the fault window, and successes during and after it.
     fault_window: Option<(u64, Option<u64>)>,
     ok_during: u64,
@@ -129,12 +145,21 @@ pub struct Recorder {
 }
 
 impl Recorder {
-    pub fn new(layout: Layout, warmup: SimInstant, end: SimInstant, interval_ns: u64) -> Recorder {
+    /// A recorder for a run measuring arrivals in `warmup..end` and
+    /// stopping by `horizon` (duration + drain).
+    pub fn new(
+        layout: Layout,
+        warmup: SimInstant,
+        end: SimInstant,
+        horizon: SimInstant,
+        interval_ns: u64,
+    ) -> Recorder {
+        let hist_max_ns = histogram_max_ns(horizon);
         let domains = (0..layout.domains.len())
             .map(|d| DomainRec {
                 subtasks: 0,
                 statuses: [0; 4],
-                latency: histogram(),
+                latency: histogram(hist_max_ns),
                 latency_sum: 0,
                 busy: Integral::default(),
                 busy_at_interval: 0,
@@ -146,7 +171,7 @@ impl Recorder {
                     .sum(),
                 retries: 0,
                 rejected: 0,
-                wait: histogram(),
+                wait: histogram(hist_max_ns),
                 wait_sum: 0,
             })
             .collect();
@@ -161,7 +186,7 @@ impl Recorder {
             arrived: 0,
             statuses_all: [0; 4],
             statuses: [0; 4],
-            latency: histogram(),
+            latency: histogram(hist_max_ns),
             latency_sum: 0,
             wait_sum: 0,
             workers_sum: 0,
@@ -173,10 +198,12 @@ impl Recorder {
             window_marks: Vec::new(),
             next_mark_ns: warmup.as_nanos(),
             bucket: Bucket::default(),
-            bucket_latency: histogram(),
+            bucket_latency: histogram(hist_max_ns),
             series: Vec::new(),
             faults: FaultStats::default(),
             balancing: BalancingStats::default(),
+            hist_max_ns,
+            saturated: 0,
             fault_window: None,
             ok_during: 0,
             ok_after: 0,
@@ -367,7 +394,7 @@ impl Recorder {
             a.wait_count += 1;
             self.wait_sum += wait as u128;
             let d = &mut self.domains[domain.0 as usize];
-            d.wait.saturating_record(wait);
+            record(&mut d.wait, wait, &mut self.saturated);
             d.wait_sum += wait as u128;
         }
     }
@@ -423,7 +450,7 @@ impl Recorder {
         let latency = t.as_nanos() - scheduled.as_nanos();
         let d = &mut self.domains[domain.0 as usize];
         d.statuses[status as usize] += 1;
-        d.latency.saturating_record(latency);
+        record(&mut d.latency, latency, &mut self.saturated);
         d.latency_sum += latency as u128;
     }
 
@@ -441,7 +468,7 @@ impl Recorder {
         self.sojourn_sum_all += latency as u128;
         self.statuses_all[status as usize] += 1;
         self.bucket.statuses[status as usize] += 1;
-        self.bucket_latency.saturating_record(latency);
+        record(&mut self.bucket_latency, latency, &mut self.saturated);
         // Both rates are over the load window: results in the drain would
         // inflate them against a denominator that ends with the load.
         if let (Some((start, end)), true) = (self.fault_window, status.is_success()) {
@@ -453,7 +480,7 @@ impl Recorder {
         }
         if self.measured(s) {
             self.statuses[status as usize] += 1;
-            self.latency.saturating_record(latency);
+            record(&mut self.latency, latency, &mut self.saturated);
             self.latency_sum += latency as u128;
             self.workers_sum += workers as u64;
         }
@@ -471,6 +498,19 @@ impl Recorder {
 
     pub fn layout(&self) -> &Layout {
         &self.layout
+    }
+
+    /// What the recorder could not measure faithfully: records clamped by
+    /// the histograms' range. The range covers the whole run, so any entry
+    /// here is a bug in esa-sim (the run exits 3).
+    pub fn violations(&self) -> Vec<String> {
+        if self.saturated == 0 {
+            return Vec::new();
+        }
+        vec![format!(
+            "{} latency or queue-wait records were above the histograms' highest trackable value ({} ns) and were clamped",
+            self.saturated, self.hist_max_ns
+        )]
     }
 
     /// Closes the last (possibly partial) interval at the run's end.
@@ -550,7 +590,7 @@ impl Recorder {
     /// Queue waits of all domains in one histogram (recorded per domain
     /// only, to keep the hot path to one record per start).
     fn merged_wait(&self) -> Histogram<u64> {
-        let mut all = histogram();
+        let mut all = histogram(self.hist_max_ns);
         for d in &self.domains {
             all.add(&d.wait).expect("same histogram bounds");
         }
@@ -680,6 +720,16 @@ fn counts(arrived: u64, statuses: &[u64; 4], in_flight: u64) -> JobCounts {
     }
 }
 
+/// Records `value`; one above the histogram's range is clamped to its
+/// highest value and counted in `saturated`, never dropped silently.
+#[inline]
+fn record(h: &mut Histogram<u64>, value: u64, saturated: &mut u64) {
+    if h.record(value).is_err() {
+        *saturated += 1;
+        h.saturating_record(value);
+    }
+}
+
 fn ratio(a: f64, b: f64) -> f64 {
     if b > 0.0 {
         a / b
@@ -731,5 +781,29 @@ fn wait_of(h: &Histogram<u64>, sum: u128) -> QueueWait {
         } else {
             h.highest_equivalent(h.max())
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn histograms_cover_the_horizon_and_count_what_they_clamp() {
+        let day = 86_400 * 1_000_000_000u64;
+        assert_eq!(histogram_max_ns(SimInstant(day)), HIST_MIN_MAX_NS);
+        assert_eq!(histogram_max_ns(SimInstant(90 * day)), 90 * day);
+        let h = histogram(u64::MAX);
+        assert!(h.high() >= u64::MAX / 2, "{}", h.high());
+
+        let mut saturated = 0;
+        let mut h = histogram(histogram_max_ns(SimInstant(90 * day)));
+        record(&mut h, 90 * day, &mut saturated);
+        record(&mut h, 1_000, &mut saturated);
+        assert_eq!(saturated, 0, "the horizon itself fits");
+        let mut h = histogram(HIST_MIN_MAX_NS);
+        record(&mut h, 90 * day, &mut saturated);
+        assert_eq!(saturated, 1, "above the range: clamped and counted");
+        assert_eq!(h.len(), 1, "a clamped record is still recorded");
     }
 }

@@ -136,6 +136,7 @@ impl Sim {
             layout(&org),
             SimInstant::ZERO + scenario.warmup,
             load_end,
+            load_end + scenario.drain,
             scenario.interval.as_nanos(),
         );
         recorder.set_fault_window(fault_window(&faults));
@@ -481,6 +482,7 @@ impl Sim {
             .summary(end, &self.core, self.scenario_ref.clone());
         let mut violations = std::mem::take(&mut self.violations);
         violations.extend(conservation_violations(&summary, &self.core));
+        violations.extend(self.recorder.violations());
         RunOutput {
             summary,
             recorder: self.recorder,
