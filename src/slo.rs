@@ -2,7 +2,7 @@
 //! summary, giving a verdict with the measured value in the metric's
 //! canonical unit (ns, jobs/min, fraction, count).
 
-use crate::metrics::summary::{DomainSummary, Latency, SloVerdict, Summary};
+use crate::metrics::summary::{DomainSummary, SloVerdict, Summary};
 use crate::org::{suggest, Org};
 use crate::scenario::{MetricUnit, Scenario, ScenarioError, SloMetric, SloScope, SloSpec};
 
@@ -26,7 +26,9 @@ pub fn check_scopes(scenario: &Scenario, org: &Org) -> Result<(), ScenarioError>
     Ok(())
 }
 
-/// Evaluates every SLO, in scenario order.
+/// Evaluates every SLO, in scenario order. A metric with no value (the
+/// org never recovered, so there is no recovery time) fails its SLO
+/// whatever the operator.
 pub fn evaluate(slos: &[SloSpec], summary: &Summary) -> Vec<SloVerdict> {
     slos.iter()
         .map(|slo| {
@@ -36,7 +38,7 @@ pub fn evaluate(slos: &[SloSpec], summary: &Summary) -> Vec<SloVerdict> {
                 target: slo.target.clone(),
                 measured,
                 unit: unit_name(slo.metric.unit()),
-                pass: slo.op.holds(measured, slo.threshold),
+                pass: measured.is_some_and(|m| slo.op.holds(m, slo.threshold)),
             }
         })
         .collect()
@@ -51,59 +53,58 @@ pub fn unit_name(unit: MetricUnit) -> &'static str {
     }
 }
 
-fn measure(slo: &SloSpec, s: &Summary) -> f64 {
+/// The measured value in the metric's canonical unit; `None` when there is
+/// none (see [`global`] and [`domain`]).
+fn measure(slo: &SloSpec, s: &Summary) -> Option<f64> {
     match &slo.scope {
         SloScope::Global => global(slo.metric, s),
-        SloScope::Domain(id) => match s.domains.get(id) {
-            Some(d) => domain(slo.metric, d, s),
-            None => f64::NAN,
-        },
+        // check_scopes rejects unknown domains before a run.
+        SloScope::Domain(id) => domain(slo.metric, s.domains.get(id)?),
     }
 }
 
-fn latency(metric: SloMetric, l: &Latency) -> Option<f64> {
-    Some(match metric {
-        SloMetric::LatencyMean => l.mean,
-        SloMetric::LatencyP50 => l.p50 as f64,
-        SloMetric::LatencyP90 => l.p90 as f64,
-        SloMetric::LatencyP95 => l.p95 as f64,
-        SloMetric::LatencyP99 => l.p99 as f64,
-        SloMetric::LatencyP999 => l.p999 as f64,
-        SloMetric::LatencyMax => l.max as f64,
-        _ => return None,
-    })
-}
-
-fn global(metric: SloMetric, s: &Summary) -> f64 {
-    if let Some(v) = latency(metric, &s.latency_ns) {
-        return v;
-    }
+/// A whole-run metric. `None` only for the recovery time of a run that
+/// did not recover.
+fn global(metric: SloMetric, s: &Summary) -> Option<f64> {
+    let l = &s.latency_ns;
     match metric {
-        SloMetric::Throughput => s.throughput_per_min,
-        SloMetric::Completion => s.completion,
-        SloMetric::FailedJobs => s.jobs.failed as f64,
-        SloMetric::PartialJobs => s.jobs.partial as f64,
-        SloMetric::LostJobs => s.jobs.lost as f64,
-        SloMetric::RecoveryTime => s.recovery_time_ns as f64,
-        SloMetric::QueueWaitMean => s.queue_wait_ns.mean,
-        SloMetric::Utilization => s.utilization,
-        _ => f64::NAN,
+        SloMetric::Throughput => Some(s.throughput_per_min),
+        SloMetric::LatencyMean => Some(l.mean),
+        SloMetric::LatencyP50 => Some(l.p50 as f64),
+        SloMetric::LatencyP90 => Some(l.p90 as f64),
+        SloMetric::LatencyP95 => Some(l.p95 as f64),
+        SloMetric::LatencyP99 => Some(l.p99 as f64),
+        SloMetric::LatencyP999 => Some(l.p999 as f64),
+        SloMetric::LatencyMax => Some(l.max as f64),
+        SloMetric::Completion => Some(s.completion),
+        SloMetric::FailedJobs => Some(s.jobs.failed as f64),
+        SloMetric::PartialJobs => Some(s.jobs.partial as f64),
+        SloMetric::LostJobs => Some(s.jobs.lost as f64),
+        SloMetric::RecoveryTime => s.recovery_time_ns.map(|ns| ns as f64),
+        SloMetric::QueueWaitMean => Some(s.queue_wait_ns.mean),
+        SloMetric::Utilization => Some(s.utilization),
     }
 }
 
-fn domain(metric: SloMetric, d: &DomainSummary, s: &Summary) -> f64 {
-    if let Some(v) = latency(metric, &d.latency_ns) {
-        return v;
-    }
+/// A metric of one domain's subtasks. `None` for the metrics that have no
+/// per-domain form ([`SloMetric::not_per_domain`]): validation rejects
+/// them, and they must never fall back to the global value.
+fn domain(metric: SloMetric, d: &DomainSummary) -> Option<f64> {
+    let l = &d.latency_ns;
     match metric {
-        SloMetric::Throughput => d.throughput_per_min,
-        SloMetric::Completion => d.completion,
-        SloMetric::FailedJobs => d.failed as f64,
-        SloMetric::PartialJobs => d.partial as f64,
-        SloMetric::LostJobs => s.jobs.lost as f64,
-        SloMetric::RecoveryTime => s.recovery_time_ns as f64,
-        SloMetric::QueueWaitMean => d.queue_wait_ns.mean,
-        SloMetric::Utilization => d.utilization,
-        _ => f64::NAN,
+        SloMetric::Throughput => Some(d.throughput_per_min),
+        SloMetric::LatencyMean => Some(l.mean),
+        SloMetric::LatencyP50 => Some(l.p50 as f64),
+        SloMetric::LatencyP90 => Some(l.p90 as f64),
+        SloMetric::LatencyP95 => Some(l.p95 as f64),
+        SloMetric::LatencyP99 => Some(l.p99 as f64),
+        SloMetric::LatencyP999 => Some(l.p999 as f64),
+        SloMetric::LatencyMax => Some(l.max as f64),
+        SloMetric::Completion => Some(d.completion),
+        SloMetric::FailedJobs => Some(d.failed as f64),
+        SloMetric::PartialJobs => Some(d.partial as f64),
+        SloMetric::QueueWaitMean => Some(d.queue_wait_ns.mean),
+        SloMetric::Utilization => Some(d.utilization),
+        SloMetric::LostJobs | SloMetric::RecoveryTime => None,
     }
 }

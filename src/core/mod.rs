@@ -330,6 +330,27 @@ struct PoolState {
     pending: Option<(u8, SimInstant)>,
 }
 
+/// Work faults have left with no way forward, at one moment. All zero
+/// means the org has recovered from every fault so far. An item can count
+/// in more than one field (an orphan queued on a pool with no live member).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Stranded {
+    /// Work items requeued from a faulted agent and not started again.
+    pub orphans_waiting: u64,
+    /// Work items still held by an agent that is down (its loss not yet
+    /// noticed, so not yet requeued).
+    pub held_by_down_agents: u64,
+    /// Work items queued on a pool none of whose members can take work
+    /// (every one down or unregistered).
+    pub queued_without_live_member: u64,
+}
+
+impl Stranded {
+    pub fn is_empty(&self) -> bool {
+        *self == Stranded::default()
+    }
+}
+
 /// The org's state machine.
 pub struct Core {
     cfg: CoreConfig,
@@ -486,6 +507,30 @@ impl Core {
     /// Slots in use on `agent`.
     pub fn agent_busy(&self, agent: AgentIdx) -> u32 {
         self.agents[agent.0 as usize].busy
+    }
+
+    /// The work faults have stranded now (see [`Stranded`]); read-only.
+    /// `faulted` says which agents had a fault: an item requeued from any
+    /// other agent (a plain visibility timeout) is not a fault's orphan.
+    pub fn stranded(&self, faulted: impl Fn(AgentIdx) -> bool) -> Stranded {
+        let mut out = Stranded::default();
+        for (_, w) in self.works.iter() {
+            match (w.running_on, w.orphan_of) {
+                (Some(a), _) if !self.agents[a.0 as usize].up => out.held_by_down_agents += 1,
+                (None, Some(from)) if faulted(from) => out.orphans_waiting += 1,
+                (Some(_), _) | (None, _) => {}
+            }
+        }
+        for (cfg, state) in self.cfg.pools.iter().zip(&self.pools) {
+            let live = cfg.members.iter().any(|m| {
+                let a = &self.agents[m.0 as usize];
+                a.up && a.registered
+            });
+            if !live {
+                out.queued_without_live_member += state.queue.len() as u64;
+            }
+        }
+        out
     }
 
     /// Routes a text as the orchestrator would (for `org route` and tests).

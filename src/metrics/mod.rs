@@ -13,7 +13,7 @@ pub mod summary;
 use hdrhistogram::Histogram;
 
 use crate::core::aggregate::Status;
-use crate::core::{AgentIdx, Core, DomainIdx, PoolIdx};
+use crate::core::{AgentIdx, Core, DomainIdx, PoolIdx, Stranded};
 use crate::time::SimInstant;
 use meter::Integral;
 use summary::*;
@@ -140,6 +140,8 @@ pub struct Recorder {
     saturated: u64,
     /// (start, end) of the fault window, and successes during and after it.
     fault_window: Option<(u64, Option<u64>)>,
+    /// What faults left stranded at the end (set by the driver).
+    stranded: Stranded,
     ok_during: u64,
     ok_after: u64,
 }
@@ -205,6 +207,7 @@ impl Recorder {
             hist_max_ns,
             saturated: 0,
             fault_window: None,
+            stranded: Stranded::default(),
             ok_during: 0,
             ok_after: 0,
         }
@@ -213,10 +216,21 @@ impl Recorder {
     /// The span of the fault timeline, for during/after throughput.
     pub fn set_fault_window(&mut self, window: Option<(SimInstant, Option<SimInstant>)>) {
         self.fault_window = window.map(|(s, e)| (s.as_nanos(), e.map(|e| e.as_nanos())));
-        self.faults.window_ns = window.map(|(s, e)| Window {
-            start: s.as_nanos(),
-            end: e.map_or(u64::MAX, |e| e.as_nanos()),
-        });
+        self.faults.window_ns = self
+            .fault_window
+            .map(|(start, end)| FaultWindow { start, end });
+    }
+
+    /// What faults left stranded when the run ended (the core's
+    /// [`Core::stranded`] at the end); decides whether the org recovered.
+    pub fn set_stranded(&mut self, stranded: Stranded) {
+        self.stranded = stranded;
+    }
+
+    /// Whether the org recovered from its faults by the end: nothing they
+    /// stranded is still stranded. A run without faults has recovered.
+    fn recovered(&self) -> bool {
+        self.fault_window.is_none() || self.stranded.is_empty()
     }
 
     /// A crash took `busy` running attempts with it.
@@ -557,7 +571,8 @@ impl Recorder {
             queue_wait_ns: wait_of(&self.merged_wait(), self.wait_sum),
             workers_per_job_mean: ratio(self.workers_sum as f64, jobs.results() as f64),
             utilization: self.utilization_overall(),
-            recovery_time_ns: self.faults.max_redispatch_ns,
+            recovery_time_ns: self.recovered().then_some(self.faults.max_redispatch_ns),
+            recovered: self.recovered(),
             work: self.work,
             faults: self.fault_stats(),
             balancing: self.balancing,
@@ -571,19 +586,27 @@ impl Recorder {
 
     fn fault_stats(&self) -> FaultStats {
         let mut f = self.faults.clone();
-        if let Some((start, end)) = self.fault_window {
-            let during_end = end.unwrap_or(self.end_ns).min(self.end_ns.max(start));
-            f.throughput_during_per_min = per_min(
-                self.ok_during as f64,
-                during_end.saturating_sub(start) as f64 / 1e9,
-            );
-            if let Some(end) = end {
-                f.throughput_after_per_min = per_min(
-                    self.ok_after as f64,
-                    self.end_ns.saturating_sub(end) as f64 / 1e9,
-                );
-            }
-        }
+        let Some((start, end)) = self.fault_window else {
+            // No faults: both rates stay 0, as in every report so far.
+            f.throughput_after_per_min = Some(0.0);
+            return f;
+        };
+        let s = self.stranded;
+        f.stranded_at_end = StrandedWork {
+            orphans_waiting: s.orphans_waiting,
+            held_by_down_agents: s.held_by_down_agents,
+            queued_without_live_member: s.queued_without_live_member,
+        };
+        let during_end = end.unwrap_or(self.end_ns).min(self.end_ns.max(start));
+        f.throughput_during_per_min = per_min(
+            self.ok_during as f64,
+            during_end.saturating_sub(start) as f64 / 1e9,
+        );
+        // No after-period to measure when the faults never end or end
+        // after the load does: null, not 0/min.
+        f.throughput_after_per_min = end
+            .filter(|end| *end < self.end_ns)
+            .map(|end| per_min(self.ok_after as f64, (self.end_ns - end) as f64 / 1e9));
         f
     }
 

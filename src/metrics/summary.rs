@@ -44,8 +44,13 @@ pub struct Summary {
     pub workers_per_job_mean: f64,
     pub utilization: f64,
     /// Longest time from a fault to the re-dispatch of all the work it
-    /// orphaned (0 when nothing failed).
-    pub recovery_time_ns: u64,
+    /// orphaned: 0 when no fault orphaned anything, `null` when the org
+    /// had not recovered by the end of the run (`recovered` is false).
+    pub recovery_time_ns: Option<u64>,
+    /// False when work a fault stranded was still stranded at the end
+    /// (`faults.stranded_at_end`): orphans never re-dispatched, work held
+    /// by a down agent, work queued on a pool with no live member.
+    pub recovered: bool,
     pub work: WorkCounts,
     pub faults: FaultStats,
     pub balancing: BalancingStats,
@@ -171,7 +176,9 @@ pub struct AgentSummary {
 pub struct SloVerdict {
     pub metric: String,
     pub target: String,
-    pub measured: f64,
+    /// In `unit`; `null` when there is no value (a run that never
+    /// recovered has no recovery time), and the SLO then fails.
+    pub measured: Option<f64>,
     pub unit: &'static str,
     pub pass: bool,
 }
@@ -193,10 +200,41 @@ pub struct FaultStats {
     /// fault to such a restart.
     pub orphans_redispatched: u64,
     pub max_redispatch_ns: u64,
+    /// Work faults left with no way forward when the run ended.
+    pub stranded_at_end: StrandedWork,
     /// From the first fault's start to the last fault's end.
-    pub window_ns: Option<Window>,
+    pub window_ns: Option<FaultWindow>,
     pub throughput_during_per_min: f64,
-    pub throughput_after_per_min: f64,
+    /// Over the rest of the load window after the faults end; `null` when
+    /// they never end (a permanent fault) or end after the load does; 0
+    /// (like the rate during) when the run had no faults.
+    pub throughput_after_per_min: Option<f64>,
+}
+
+/// The span of the fault timeline.
+#[derive(Clone, Copy, Debug, DeriveSerialize)]
+pub struct FaultWindow {
+    pub start: u64,
+    /// `null`: a permanent fault, the window never ends.
+    pub end: Option<u64>,
+}
+
+/// Work faults stranded, as counted at the end of the run (an item can
+/// count in more than one field).
+#[derive(Clone, Copy, Debug, Default, DeriveSerialize, PartialEq, Eq)]
+pub struct StrandedWork {
+    /// Requeued from a faulted agent and never started again.
+    pub orphans_waiting: u64,
+    /// Still held by a crashed agent whose loss was not yet noticed.
+    pub held_by_down_agents: u64,
+    /// Queued on a pool with no member able to take work.
+    pub queued_without_live_member: u64,
+}
+
+impl StrandedWork {
+    pub fn total(&self) -> u64 {
+        self.orphans_waiting + self.held_by_down_agents + self.queued_without_live_member
+    }
 }
 
 #[derive(Clone, Debug, DeriveSerialize)]

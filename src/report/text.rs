@@ -5,7 +5,7 @@
 use std::io::{self, Write};
 
 use super::{fmt_ns, Reporter, RunReport};
-use crate::metrics::summary::{SloVerdict, Summary};
+use crate::metrics::summary::{SloVerdict, StrandedWork, Summary};
 
 /// The human-readable summary.
 pub struct TextSummary;
@@ -102,7 +102,7 @@ fn faults(s: &Summary, out: &mut dyn Write) -> io::Result<()> {
         f.late_results_discarded,
         f.attempts_lost,
         f.outage_rejections,
-        fmt_ns(s.recovery_time_ns as f64)
+        s.recovery_time_ns.map_or_else(|| "never".to_string(), |ns| fmt_ns(ns as f64))
     )?;
     for d in &f.detections {
         writeln!(
@@ -113,10 +113,28 @@ fn faults(s: &Summary, out: &mut dyn Write) -> io::Result<()> {
             fmt_ns(d.detected_after_ns as f64)
         )?;
     }
+    stranded(&f.stranded_at_end, out)?;
+    let after = match (f.throughput_after_per_min, f.window_ns.and_then(|w| w.end)) {
+        (Some(per_min), _) => format!("{per_min:.1}/min"),
+        (None, None) => "none (a fault never ends)".to_string(),
+        (None, Some(_)) => "none (the faults end after the load)".to_string(),
+    };
     writeln!(
         out,
-        "            throughput during faults {:.1}/min · after {:.1}/min",
-        f.throughput_during_per_min, f.throughput_after_per_min
+        "            throughput during faults {:.1}/min · after {after}",
+        f.throughput_during_per_min
+    )
+}
+
+/// Why the org did not recover, when it did not.
+fn stranded(w: &StrandedWork, out: &mut dyn Write) -> io::Result<()> {
+    if w.total() == 0 {
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "            not recovered at the end: {} orphaned work items never re-dispatched · {} held by a down agent · {} queued on a pool with no live member",
+        w.orphans_waiting, w.held_by_down_agents, w.queued_without_live_member
     )
 }
 
@@ -203,13 +221,17 @@ fn truncate(s: &str, n: usize) -> String {
     }
 }
 
-/// A measured value in its unit's natural form.
+/// A measured value in its unit's natural form; a missing one (the
+/// recovery time of a run that never recovered) is "never".
 pub fn fmt_measured(v: &SloVerdict) -> String {
+    let Some(m) = v.measured else {
+        return "never".to_string();
+    };
     match v.unit {
-        "ns" => fmt_ns(v.measured),
-        "per_min" => format!("{:.1}/min", v.measured),
-        "fraction" => format!("{:.3}%", v.measured * 100.0),
-        _ => format!("{}", v.measured),
+        "ns" => fmt_ns(m),
+        "per_min" => format!("{m:.1}/min"),
+        "fraction" => format!("{:.3}%", m * 100.0),
+        _ => format!("{m}"),
     }
 }
 

@@ -477,6 +477,8 @@ impl Sim {
 
     fn finish(mut self, end: SimInstant) -> RunOutput {
         self.recorder.finish(end, &self.core);
+        let faulted = |a: AgentIdx| self.agent_faults[a.0 as usize].since.is_some();
+        self.recorder.set_stranded(self.core.stranded(faulted));
         let summary = self
             .recorder
             .summary(end, &self.core, self.scenario_ref.clone());

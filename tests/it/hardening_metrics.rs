@@ -8,8 +8,16 @@ use std::path::Path;
 
 const DAY_NS: f64 = 86_400e9;
 
-/// One pool `Q` of one agent; `service` and the `[slo]` body are filled in.
-fn one_pool(name: &str, duration: &str, drain: &str, service: &str, slo: &str) -> String {
+/// One pool `Q` of one agent under one arrival every `1/rate`; the
+/// `[slo]` body is filled in (append `[[fault]]`s after it).
+fn one_pool(
+    name: &str,
+    duration: &str,
+    drain: &str,
+    rate: &str,
+    service: &str,
+    slo: &str,
+) -> String {
     format!(
         r#"[scenario]
 name = "{name}"
@@ -39,7 +47,7 @@ service = {service}
 
 [[load]]
 name = "one"
-arrival = {{ process = "constant", rate = "2/d" }}
+arrival = {{ process = "constant", rate = "{rate}" }}
 tasks = [{{ text = "job" }}]
 
 [slo]
@@ -81,6 +89,7 @@ fn latency_above_30_days_is_not_clamped_and_breaches_latency_max() {
         "long-latency",
         "1d",
         "70d",
+        "2/d",
         r#"{ dist = "const", value = "60d" }"#,
         r#"latency_max = "< 31d""#,
     );
@@ -97,4 +106,155 @@ fn latency_above_30_days_is_not_clamped_and_breaches_latency_max() {
     assert_eq!(v["measured"].as_f64(), Some(max), "{v}");
     let p99 = s["domains"]["Q"]["latency_ns"]["p99"].as_f64().unwrap();
     assert!(p99 >= 60.0 * DAY_NS, "domain p99 {p99} ns clamped");
+}
+
+// ---- 2. recovery_time when nothing recovers ----------------------------------
+
+/// Arrivals every minute, 30 s of work each, on one agent.
+fn minute_jobs(name: &str, slo: &str) -> String {
+    one_pool(
+        name,
+        "10m",
+        "1m",
+        "1/m",
+        r#"{ dist = "const", value = "30s" }"#,
+        slo,
+    )
+}
+
+const CRASH_FOR_GOOD_AT_75S: &str = r#"
+[[fault]]
+at = "75s"
+kind = "crash"
+target = "server"
+"#;
+
+/// Unfixed: `recovery 0ns`, `recovery_time < 2m` PASS, exit 0, although
+/// the pool's only agent crashed for good mid-job and nothing ran again.
+#[test]
+fn permanent_crash_of_a_pools_only_agent_never_recovers() {
+    let scenario = minute_jobs("no-recovery", r#"recovery_time = "< 2m""#) + CRASH_FOR_GOOD_AT_75S;
+    let (text, s) = run_scenario(&scenario, 1);
+    assert_contains(
+        &text,
+        &[
+            "recovery never",
+            "not recovered at the end: 1 orphaned work items never re-dispatched",
+            "after none (a fault never ends)",
+        ],
+    );
+    let row = text
+        .lines()
+        .find(|l| l.starts_with("recovery_time"))
+        .unwrap();
+    assert!(row.contains("never") && row.ends_with("FAIL"), "{row}");
+    assert_eq!(s["recovered"], false);
+    assert!(s["recovery_time_ns"].is_null(), "{}", s["recovery_time_ns"]);
+    let stranded = &s["faults"]["stranded_at_end"];
+    assert_eq!(stranded["orphans_waiting"], 1, "{stranded}");
+    assert!(stranded["queued_without_live_member"].as_u64().unwrap() >= 8);
+    let v = verdict(&s, "recovery_time");
+    assert!(v["measured"].is_null() && v["pass"] == false, "{v}");
+}
+
+/// Unfixed: `recovery_time > 1s` PASSED with the measured 0 ns: no
+/// operator may turn "never recovered" into a pass.
+#[test]
+fn a_run_that_never_recovers_fails_every_recovery_time_slo() {
+    let scenario =
+        minute_jobs("no-recovery-gt", r#"recovery_time = ">= 0s""#) + CRASH_FOR_GOOD_AT_75S;
+    let (_, s) = run_scenario(&scenario, 1);
+    assert_eq!(verdict(&s, "recovery_time")["pass"], false);
+}
+
+/// Unfixed: recovery 0 ns and PASS while the crashed agent (never
+/// noticed: heartbeat TTL 1 d) still held its job at the end.
+#[test]
+fn work_held_by_an_unnoticed_crashed_agent_is_not_recovered() {
+    let scenario = minute_jobs("unnoticed", r#"recovery_time = "< 2m""#).replace(
+        "visibility_timeout = \"100d\"",
+        "visibility_timeout = \"100d\"\nheartbeat_ttl = \"1d\"",
+    ) + CRASH_FOR_GOOD_AT_75S;
+    let (text, s) = run_scenario(&scenario, 1);
+    assert_contains(&text, &["recovery never", "1 held by a down agent"]);
+    assert_eq!(s["faults"]["stranded_at_end"]["held_by_down_agents"], 1);
+    assert_eq!(s["recovered"], false);
+}
+
+/// Unfixed: recovery 0 ns and PASS while every job after the crash sat in
+/// the queue of a pool with no live member (the agent was idle when it
+/// crashed, so nothing was orphaned).
+#[test]
+fn work_queued_on_a_pool_with_no_live_member_is_not_recovered() {
+    let scenario = minute_jobs("dead-pool", r#"recovery_time = "< 2m""#)
+        + &CRASH_FOR_GOOD_AT_75S.replace("75s", "100s");
+    let (text, s) = run_scenario(&scenario, 1);
+    assert_contains(&text, &["recovery never", "0 orphaned work items"]);
+    let stranded = &s["faults"]["stranded_at_end"];
+    assert_eq!(stranded["orphans_waiting"], 0, "{stranded}");
+    assert!(stranded["queued_without_live_member"].as_u64().unwrap() >= 8);
+    assert_eq!(s["recovered"], false);
+}
+
+/// A crash with a restart recovers: the recovery time is measured as
+/// before (not null), and a run without faults reports 0 and recovered.
+#[test]
+fn recovered_runs_keep_their_recovery_time() {
+    let restart = CRASH_FOR_GOOD_AT_75S.to_string() + "duration = \"2m\"\n";
+    let scenario = minute_jobs("restart", r#"recovery_time = "<= 2m""#) + &restart;
+    let (text, s) = run_scenario(&scenario, 0);
+    assert_eq!(s["recovered"], true);
+    // The orphan runs again when the agent restarts, 2 m after the crash.
+    assert_eq!(s["recovery_time_ns"], 120_000_000_000u64);
+    assert!(!text.contains("recovery never"), "{text}");
+
+    let (_, s) = run_scenario(&minute_jobs("no-faults", r#"recovery_time = "< 1s""#), 0);
+    assert_eq!(
+        (&s["recovery_time_ns"], &s["recovered"]),
+        (&Value::from(0), &Value::from(true))
+    );
+}
+
+// ---- 3. permanent fault windows ------------------------------------------------
+
+/// Unfixed: worker-failure.toml (L12 crashes for good) reported
+/// `window_ns.end: 18446744073709551615` and `throughput_after_per_min:
+/// 0.0`. Its recovery numbers must not move.
+#[test]
+fn worker_failure_permanent_window_has_no_end_and_no_after_throughput() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(
+        &[
+            "run",
+            "scenarios/worker-failure.toml",
+            "--out",
+            dir.path().to_str().unwrap(),
+        ],
+        0,
+    );
+    let text = stdout(&out);
+    assert_contains(
+        &text,
+        &["recovery 30.537s", "after none (a fault never ends)"],
+    );
+    let s = summary(dir.path());
+    let f = &s["faults"];
+    assert_eq!(f["window_ns"]["start"], 1_200_000_000_000u64);
+    assert!(f["window_ns"]["end"].is_null(), "{}", f["window_ns"]);
+    assert!(f["throughput_after_per_min"].is_null(), "{f}");
+    assert!(f["throughput_during_per_min"].as_f64().unwrap() > 700.0);
+    assert_eq!(s["recovery_time_ns"], 30_537_045_911u64);
+    assert_eq!(s["recovered"], true);
+    assert_eq!(verdict(&s, "recovery_time")["pass"], true);
+}
+
+/// Unfixed: a fault window that outlasts the load reported an
+/// after-throughput of 0.0/min over an empty period.
+#[test]
+fn fault_window_ending_after_the_load_has_no_after_throughput() {
+    let late = CRASH_FOR_GOOD_AT_75S.replace("75s", "9m") + "duration = \"5m\"\n";
+    let (text, s) = run_scenario(&(minute_jobs("late-end", "") + &late), 0);
+    assert_contains(&text, &["after none (the faults end after the load)"]);
+    assert_eq!(s["faults"]["window_ns"]["end"], 840_000_000_000u64);
+    assert!(s["faults"]["throughput_after_per_min"].is_null());
 }
