@@ -349,6 +349,25 @@ impl SloMetric {
             .unwrap_or("?")
     }
 
+    /// Why the metric has no `domain.<ID>.` form, with what to write
+    /// instead; `None` when it has one.
+    pub fn not_per_domain(self) -> Option<&'static str> {
+        use SloMetric::*;
+        match self {
+            LostJobs => Some(
+                "a job is lost as a whole, never inside one domain, so `lost_jobs` is counted for the whole run only; \
+                 write `lost_jobs = \"== 0\"` at the top of [slo], or use this domain's `failed_jobs` or `completion` for its own subtasks",
+            ),
+            RecoveryTime => Some(
+                "recovery time runs from each fault until all the work it orphaned is running again anywhere in the org, so it is measured for the whole run only; \
+                 write `recovery_time = \"< 2m\"` at the top of [slo]",
+            ),
+            Throughput | LatencyMean | LatencyP50 | LatencyP90 | LatencyP95 | LatencyP99
+            | LatencyP999 | LatencyMax | Completion | FailedJobs | PartialJobs | QueueWaitMean
+            | Utilization => None,
+        }
+    }
+
     pub fn unit(self) -> MetricUnit {
         use SloMetric::*;
         match self {

@@ -7,7 +7,7 @@
 use super::error::{Ctx, ScenarioError};
 use super::model::{CmpOp, MetricUnit, SloMetric, SloScope, SloSpec};
 use super::raw::parse_fraction;
-use crate::time::{Rate, SimDuration};
+use crate::time::{Rate, SimDuration, UnitError};
 use toml::{Table, Value};
 
 type Result<T> = std::result::Result<T, ScenarioError>;
@@ -87,6 +87,9 @@ fn slo(
         }
         return Err(ctx.unknown_key(&path, &names));
     };
+    if let (SloScope::Domain(_), Some(why)) = (&scope, metric.not_per_domain()) {
+        return Err(ctx.invalid(&path, format!("`{key}` has no per-domain form: {why}")));
+    }
     let Value::String(target) = value else {
         return Err(ctx.invalid(
             &path,
@@ -109,7 +112,8 @@ fn slo(
     })
 }
 
-/// `"< 5s"` → (`Lt`, 5e9) for a latency metric; the error says what form is needed.
+/// `"< 5s"` → (`Lt`, 5e9) for a latency metric; the error says what is
+/// wrong and gives a valid example.
 fn parse_target(metric: SloMetric, target: &str) -> std::result::Result<(CmpOp, f64), String> {
     let t = target.trim();
     let ops = [
@@ -121,12 +125,32 @@ fn parse_target(metric: SloMetric, target: &str) -> std::result::Result<(CmpOp, 
     ];
     let Some((sym, op)) = ops.iter().find(|(s, _)| t.starts_with(s)) else {
         return Err(format!(
-            "needs a comparison operator (<, <=, >, >=, ==) before the value, like {}",
+            "needs a comparison operator (<, <=, >, >=, ==) before the value; write {}",
             example(metric, "<", Some(t))
         ));
     };
     let value = t[sym.len()..].trim();
-    let threshold = match metric.unit() {
+    let unit = metric.unit();
+    // A fraction's number is often right with its % left out ("> 5" for
+    // 5 %); any other out-of-range number is itself the mistake.
+    let hint = match unit {
+        MetricUnit::Fraction => Some(value),
+        MetricUnit::Nanos | MetricUnit::PerMin | MetricUnit::Count => None,
+    };
+    match (parse_value(unit, value), out_of_range(unit, value)) {
+        (Some(v), _) => Ok((*op, v)),
+        (None, Some(why)) => Err(format!(
+            "is out of range: {why}; write {}",
+            example(metric, sym, hint)
+        )),
+        (None, None) => Err(format!("needs {}", example(metric, sym, Some(value)))),
+    }
+}
+
+/// A target's value in the unit's canonical form, if it is a valid one.
+/// The unit parsers own what is valid.
+fn parse_value(unit: MetricUnit, value: &str) -> Option<f64> {
+    match unit {
         MetricUnit::Nanos => value
             .parse::<SimDuration>()
             .ok()
@@ -137,10 +161,51 @@ fn parse_target(metric: SloMetric, target: &str) -> std::result::Result<(CmpOp, 
             .parse::<f64>()
             .ok()
             .filter(|v| v.is_finite() && *v >= 0.0),
-    };
-    match threshold {
-        Some(v) => Ok((*op, v)),
-        None => Err(format!("needs {}", example(metric, sym, Some(value)))),
+    }
+}
+
+/// For a value [`parse_value`] rejects: what is wrong with it when it is
+/// written in the unit's form but out of range (negative, too large, above
+/// 100 %); `None` when it is not in the unit's form at all.
+fn out_of_range(unit: MetricUnit, value: &str) -> Option<String> {
+    let negative = |noun: &str| format!("`{value}` is negative (a {noun} is 0 or more)");
+    match unit {
+        MetricUnit::Nanos => match value.parse::<SimDuration>() {
+            Err(e @ UnitError::Overflow(_)) => Some(e.to_string()),
+            _ => value
+                .strip_prefix('-')
+                .filter(|v| v.parse::<SimDuration>().is_ok())
+                .map(|_| negative("duration")),
+        },
+        MetricUnit::PerMin => match value.parse::<Rate>() {
+            Err(e @ UnitError::RateTooHigh(_)) => Some(e.to_string()),
+            _ => value
+                .strip_prefix('-')
+                .filter(|v| v.parse::<Rate>().is_ok())
+                .map(|_| negative("rate")),
+        },
+        MetricUnit::Fraction => {
+            let (number, percent) = match value.strip_suffix('%') {
+                Some(n) => (n.trim(), true),
+                None => (value, false),
+            };
+            let v = number.parse::<f64>().ok().filter(|v| v.is_finite())?;
+            Some(match (v < 0.0, percent) {
+                (true, _) => negative("percentage or fraction"),
+                (false, true) => format!("`{value}` is above 100%"),
+                (false, false) => format!(
+                    "`{value}` is above 1 (a plain number is a fraction from 0 to 1; add % for a percentage)"
+                ),
+            })
+        }
+        MetricUnit::Count => {
+            let v = value.parse::<f64>().ok()?;
+            Some(if v.is_finite() {
+                negative("count")
+            } else {
+                format!("`{value}` is not a finite number")
+            })
+        }
     }
 }
 
@@ -150,12 +215,21 @@ fn round_sig(v: f64) -> f64 {
     format!("{v:.11e}").parse().unwrap_or(v)
 }
 
-/// "a duration like \"< 5s\"", reusing the written number when there is one.
+/// "a duration like \"< 5s\"": reuses the written number when the example
+/// made from it is itself valid, so an invalid value is never the example.
 fn example(metric: SloMetric, op: &str, written: Option<&str>) -> String {
+    let unit = metric.unit();
+    let suffix = match unit {
+        MetricUnit::Nanos => "s",
+        MetricUnit::PerMin => "/min",
+        MetricUnit::Fraction => "%",
+        MetricUnit::Count => "",
+    };
     let number = written
         .map(|w| w.trim_end_matches(|c: char| !c.is_ascii_digit() && c != '.'))
-        .filter(|n| !n.is_empty() && n.parse::<f64>().is_ok());
-    match metric.unit() {
+        .filter(|n| !n.is_empty() && n.parse::<f64>().is_ok())
+        .filter(|n| parse_value(unit, &format!("{n}{suffix}")).is_some());
+    match unit {
         MetricUnit::Nanos => format!("a duration like \"{op} {}s\"", number.unwrap_or("5")),
         MetricUnit::PerMin => format!("a rate like \"{op} {}/min\"", number.unwrap_or("1000")),
         MetricUnit::Fraction => format!(
@@ -214,5 +288,39 @@ mod tests {
         assert!(parse_target(SloMetric::LatencyMean, "5s")
             .unwrap_err()
             .contains("operator"));
+    }
+
+    /// Every quoted example in an error parses, so a bad value is never
+    /// offered as the fix; out-of-range values say what is wrong.
+    #[test]
+    fn examples_are_valid_and_range_errors_say_why() {
+        let cases = [
+            (SloMetric::Completion, "> 101%", "is above 100%"),
+            (SloMetric::Completion, "> 1.5", "is above 1"),
+            (SloMetric::Utilization, "< -1%", "is negative"),
+            (SloMetric::FailedJobs, "> -1", "is negative"),
+            (SloMetric::FailedJobs, "< inf", "not a finite number"),
+            (SloMetric::FailedJobs, "< NaN", "not a finite number"),
+            (SloMetric::LatencyMean, "< -5s", "is negative"),
+            (SloMetric::LatencyP99, "<= 1000000d", "too large"),
+            (SloMetric::Throughput, "> -5/min", "is negative"),
+            (SloMetric::Throughput, "> 2000000/s", "highest rate"),
+            (SloMetric::Completion, "> abc", "needs"),
+            (SloMetric::LatencyMean, "-5s", "operator"),
+            (SloMetric::RecoveryTime, "<= 1e30s", "needs"),
+        ];
+        for (metric, target, why) in cases {
+            let e = parse_target(metric, target).unwrap_err();
+            assert!(e.contains(why), "{target}: {e}");
+            let examples: Vec<&str> = e.split('"').skip(1).step_by(2).collect();
+            assert!(!examples.is_empty(), "{target}: no example in {e}");
+            for ex in examples {
+                assert_ne!(ex, target, "{target} echoed: {e}");
+                assert!(
+                    parse_target(metric, ex).is_ok(),
+                    "{target}: example {ex:?} is invalid: {e}"
+                );
+            }
+        }
     }
 }

@@ -258,3 +258,72 @@ fn fault_window_ending_after_the_load_has_no_after_throughput() {
     assert_eq!(s["faults"]["window_ns"]["end"], 840_000_000_000u64);
     assert!(s["faults"]["throughput_after_per_min"].is_null());
 }
+
+// ---- 4. SLO scopes that make no sense ------------------------------------------
+
+/// Unfixed: `check` said ok and `run` silently measured the global value
+/// for `domain.Q.lost_jobs` and `domain.Q.recovery_time`.
+#[test]
+fn domain_scoped_lost_jobs_and_recovery_time_are_rejected_where_written() {
+    let cases = [
+        (
+            "[slo.domain.Q]\nlost_jobs = \"== 0\"",
+            "slo.domain.Q.lost_jobs",
+            "write `lost_jobs = \"== 0\"` at the top of [slo]",
+        ),
+        (
+            "domain.Q.recovery_time = \"< 2m\"",
+            "slo.domain.Q.recovery_time",
+            "write `recovery_time = \"< 2m\"` at the top of [slo]",
+        ),
+    ];
+    for (slo, key, fix) in cases {
+        let dir = tempfile::tempdir().unwrap();
+        let scenario = minute_jobs("scoped", &format!("completion = \"> 50%\"\n{slo}"));
+        let line = scenario.lines().count() as usize;
+        let path = write_file(dir.path(), "s.toml", &scenario);
+        for args in [vec!["check", &path], vec!["run", &path, "-q"]] {
+            let err = stderr(&run(&args, 2));
+            assert_contains(
+                &err,
+                &[
+                    key,
+                    &format!("s.toml:{line}:"),
+                    "has no per-domain form",
+                    fix,
+                ],
+            );
+        }
+    }
+}
+
+// ---- 5. SLO error messages ------------------------------------------------------
+
+/// Unfixed: `"> 101%" needs a percentage like "> 101%"` — the bad value
+/// was the example, and nothing said what was wrong with it.
+#[test]
+fn slo_errors_say_what_is_wrong_and_never_echo_the_bad_value() {
+    let cases = [
+        ("slo.completion=> 101%", "`101%` is above 100%", "\"> 99%\""),
+        ("slo.utilization=< 1.5", "`1.5` is above 1", "\"< 1.5%\""),
+        ("slo.lost_jobs=== -1", "`-1` is negative", "\"== 0\""),
+        ("slo.latency_mean=< -5s", "`-5s` is negative", "\"< 5s\""),
+        (
+            "slo.throughput=> -5/min",
+            "`-5/min` is negative",
+            "\"> 1000/min\"",
+        ),
+    ];
+    for (set, why, example) in cases {
+        let err = stderr(&run(&["check", "scenarios/mmc.toml", "--set", set], 2));
+        let target = set.split_once('=').unwrap().1;
+        assert_contains(
+            &err,
+            &[&format!("--set {set}"), "out of range", why, example],
+        );
+        assert!(
+            !err.contains(&format!("like \"{target}\"")),
+            "echoes `{target}` as the example:\n{err}"
+        );
+    }
+}
