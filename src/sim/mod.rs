@@ -7,6 +7,7 @@
 //! Nothing here reads the wall clock; a run is a pure function of the
 //! scenario and the seed.
 
+pub mod budget;
 pub mod dist;
 pub mod engine;
 pub mod faults;
@@ -21,6 +22,7 @@ use crate::metrics::{AgentLayout, Layout, Recorder};
 use crate::org::Org;
 use crate::scenario::{FaultKind, Scenario, ScenarioError};
 use crate::time::{SimDuration, SimInstant};
+pub use budget::Limits;
 use dist::Sampler;
 use engine::EventQueue;
 use rng::{stream, Stream};
@@ -88,6 +90,31 @@ pub struct Sim {
     /// Active partitions: the two sides and when they heal.
     cuts: Vec<([faults::Site; 2], Option<SimInstant>)>,
     timer_at: Option<SimInstant>,
+}
+
+/// How often (in events) [`Sim::run_with`] reports progress.
+pub const PROGRESS_EVERY: u64 = 1 << 16;
+
+/// Where a running simulation is.
+#[derive(Clone, Copy, Debug)]
+pub struct Progress {
+    pub events: u64,
+    pub now: SimInstant,
+    /// The end of duration + drain.
+    pub end: SimInstant,
+}
+
+/// A run stopped because it used up its event budget.
+#[derive(Clone, Copy, Debug, thiserror::Error)]
+#[error(
+    "the run used {events} events and reached only {} of {} simulated",
+    SimDuration(.at.0),
+    SimDuration(.end.0)
+)]
+pub struct BudgetExceeded {
+    pub events: u64,
+    pub at: SimInstant,
+    pub end: SimInstant,
 }
 
 /// The outcome of a run: the deterministic measurements plus the count of
@@ -173,7 +200,56 @@ impl Sim {
     }
 
     /// Runs to the end of duration + drain (or until nothing is left).
-    pub fn run(mut self) -> RunOutput {
+    pub fn run(self) -> RunOutput {
+        match self.run_with(Limits::NONE, &mut |_| {}) {
+            Ok(output) => output,
+            Err(stop) => unreachable!("an unbounded run stopped: {stop}"),
+        }
+    }
+
+    /// Like [`Sim::run`], but stops with [`BudgetExceeded`] after
+    /// `limits.max_events` events, and calls `progress` every
+    /// [`PROGRESS_EVERY`] events (it must not touch the simulation: reports
+    /// stay a pure function of the scenario).
+    pub fn run_with(
+        mut self,
+        limits: Limits,
+        progress: &mut dyn FnMut(Progress),
+    ) -> Result<RunOutput, BudgetExceeded> {
+        self.schedule_start();
+        while let Some(t) = self.fel.peek_time() {
+            if t > self.hard_end {
+                break;
+            }
+            let events = self.fel.popped();
+            if events >= limits.max_events {
+                return Err(BudgetExceeded {
+                    events,
+                    at: t,
+                    end: self.hard_end,
+                });
+            }
+            if events.is_multiple_of(PROGRESS_EVERY) && events > 0 {
+                progress(Progress {
+                    events,
+                    now: t,
+                    end: self.hard_end,
+                });
+            }
+            let (t, event) = self.fel.pop().expect("peeked");
+            self.step(t, event);
+        }
+        let end = self.fel.now().max(self.load_end);
+        let end = if self.fel.is_empty() {
+            end
+        } else {
+            self.hard_end
+        };
+        Ok(self.finish(end))
+    }
+
+    /// The first arrival of every load and every fault's start and end.
+    fn schedule_start(&mut self) {
         for i in 0..self.loads.len() {
             self.schedule_next_arrival(i);
         }
@@ -195,20 +271,6 @@ impl Sim {
                 );
             }
         }
-        while let Some(t) = self.fel.peek_time() {
-            if t > self.hard_end {
-                break;
-            }
-            let (t, event) = self.fel.pop().expect("peeked");
-            self.step(t, event);
-        }
-        let end = self.fel.now().max(self.load_end);
-        let end = if self.fel.is_empty() {
-            end
-        } else {
-            self.hard_end
-        };
-        self.finish(end)
     }
 
     #[inline]

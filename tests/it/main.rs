@@ -14,6 +14,8 @@
 mod cli;
 mod determinism;
 mod faults;
+
+mod hardening_cli;
 mod org;
 mod props;
 mod queueing;
