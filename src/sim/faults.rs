@@ -134,3 +134,29 @@ pub fn site_of(node: Node, pool_domain: impl Fn(Node) -> DomainIdx) -> Site {
         other => Site::Domain(pool_domain(other)),
     }
 }
+
+/// When the link between sites `a` and `b` is next up at or after `t`: a
+/// message sent at `t` waits through every partition of that link that is
+/// active then or starts before the previous one heals (a permanent one:
+/// practically forever).
+pub fn heal_time(faults: &[Fault], t: SimInstant, a: Site, b: Site) -> SimInstant {
+    const NEVER: SimInstant = SimInstant(u64::MAX / 2);
+    let mut heal = t;
+    // Each pass moves `heal` to a later partition end or stops, so it runs
+    // at most once per fault (plus one).
+    loop {
+        let later = faults
+            .iter()
+            .filter(|f| {
+                f.cut
+                    .is_some_and(|[x, y]| (a, b) == (x, y) || (a, b) == (y, x))
+            })
+            .filter(|f| f.start <= heal && f.end.is_none_or(|end| end > heal))
+            .map(|f| f.end.unwrap_or(NEVER))
+            .max();
+        match later {
+            Some(end) if end > heal => heal = end,
+            Some(_) | None => return heal,
+        }
+    }
+}

@@ -14,12 +14,13 @@
 mod cli;
 mod determinism;
 mod faults;
-
 mod hardening_cli;
+mod hardening_faults;
 mod org;
 mod props;
 mod queueing;
 mod scenarios;
+
 
 use std::path::{Path, PathBuf};
 use std::process::Output;
