@@ -315,7 +315,7 @@ fn org(cmd: OrgCommand) -> Result<i32, CliError> {
         }
         OrgCommand::Route { text, scenario } => {
             let (s, org) = org_of(scenario.as_deref())?;
-            show::route(&org, &org.core_config(&s), &text, &mut out)
+            show::route(&org, &org.core_config(&s)?, &text, &mut out)
         }
     };
     match written {

@@ -14,6 +14,7 @@
 mod cli;
 mod determinism;
 mod faults;
+mod hardening_org;
 mod org;
 mod props;
 mod queueing;
