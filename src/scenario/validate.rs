@@ -559,11 +559,12 @@ pub(crate) fn non_empty(ctx: &Ctx<'_>, path: &str, s: &str) -> Result<String> {
     Ok(s.to_string())
 }
 
+/// At most [`MAX_MEMBERS`] entries; the error points at the first one over.
 fn bounded(ctx: &Ctx<'_>, path: &str, n: usize) -> Result<()> {
     if n > MAX_MEMBERS {
         return Err(ctx.invalid(
-            path,
-            format!("{n} entries; at most {MAX_MEMBERS} are supported"),
+            &format!("{path}[{MAX_MEMBERS}]"),
+            format!("[[{path}]] has {n} entries; at most {MAX_MEMBERS} are supported"),
         ));
     }
     Ok(())
