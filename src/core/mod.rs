@@ -59,7 +59,11 @@ pub struct CoreConfig {
     pub sweep_interval: SimDuration,
     /// An active work item not finished by then is requeued.
     pub visibility_timeout: SimDuration,
+    /// Orchestrator analyse/plan time, once per job.
     pub plan_time: SimDuration,
+    /// Domain coordinator planning time per dispatch stage (every `after`
+    /// stage of a subtask pays it once).
+    pub dispatch_time: SimDuration,
     pub max_retries: u32,
     pub retry_backoff: SimDuration,
     pub queue_capacity: usize,
@@ -613,7 +617,7 @@ impl Core {
         let priority = sub.priority;
         let (ready, skipped) = self.plan(sub);
         let pools = &self.cfg.domains[domain.0 as usize].pools;
-        let delay = self.cfg.plan_time + self.cfg.hop_latency;
+        let delay = self.cfg.dispatch_time + self.cfg.hop_latency;
         for local in bit_indices(ready) {
             let pool = pools[local];
             let work = WorkKey(self.works.insert(Work {

@@ -7,7 +7,8 @@ use rand::seq::index::sample;
 
 use super::rng::stream;
 use crate::core::{AgentIdx, DomainIdx, Node};
-use crate::org::{suggest, Org};
+use crate::org::Org;
+use crate::scenario::suggest;
 use crate::scenario::{FaultKind, FaultTarget, Scenario, ScenarioError};
 use crate::time::SimInstant;
 
@@ -77,7 +78,7 @@ pub fn resolve(scenario: &Scenario, org: &Org) -> Result<Vec<Fault>, ScenarioErr
                         .chain(org.domains.iter().map(|d| d.id.as_str()));
                     return Err(err(format!(
                         "fault target `{id}` is neither a worker agent nor a domain of the org{}",
-                        suggest(id, known)
+                        suggest(id, known, "worker agents and domains")
                     )));
                 }
             }
@@ -120,7 +121,7 @@ fn site(scenario: &Scenario, org: &Org, i: usize, id: &str) -> Result<Site, Scen
             &format!("fault[{i}].between"),
             format!(
                 "partition side `{id}` must be a domain id or \"orchestrator\"{}",
-                suggest(id, org.domains.iter().map(|d| d.id.as_str()))
+                suggest(id, org.domains.iter().map(|d| d.id.as_str()), "domains")
             ),
         )
     })

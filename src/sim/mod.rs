@@ -207,7 +207,7 @@ impl Sim {
     /// Builds the org, the core and every stream from a scenario.
     pub fn build(scenario: &Scenario) -> Result<(Sim, Org), ScenarioError> {
         let org = Org::build(scenario)?;
-        let core = Core::new(org.core_config(scenario));
+        let core = Core::new(org.core_config(scenario)?);
         let seed = scenario.seed;
         let load_end = SimInstant::ZERO + scenario.duration;
         let mut services = Vec::with_capacity(org.agents.len());

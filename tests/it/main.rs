@@ -16,11 +16,11 @@ mod determinism;
 mod faults;
 mod hardening_cli;
 mod hardening_faults;
+mod hardening_org;
 mod org;
 mod props;
 mod queueing;
 mod scenarios;
-
 
 use std::path::{Path, PathBuf};
 use std::process::Output;
