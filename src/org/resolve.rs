@@ -51,6 +51,7 @@ pub(super) fn build(scenario: &Scenario) -> Result<Org> {
     let mut domains = r.domains();
     let mut agents = r.agents(&index)?;
     let pools = r.pools(&mut agents, &mut domains)?;
+    r.check_staffed(&domains)?;
     r.check_reports_to(&index)?;
     r.check_order(&index, &agents)?;
     r.check_cycles(&agents, &domains, &pools)?;
@@ -538,6 +539,21 @@ impl Resolver<'_> {
             agent.pool = Some(PoolIdx(idx as u16));
         }
         Ok(pools)
+    }
+
+    /// Every domain has a worker: routing or the fallback can send it a
+    /// subtask, and its coordinator needs a default worker to hand it to.
+    fn check_staffed(&self, domains: &[OrgDomain]) -> Result<()> {
+        match domains.iter().position(|d| d.pools.is_empty()) {
+            None => Ok(()),
+            Some(d) => Err(self.err(
+                self.domain_place(d, DomainKey::Entry, None),
+                format!(
+                    "domain `{0}` has no worker agent, so work routed to it could never run; add an [[org.agent]] with domain = \"{0}\" (its first worker is the default) or remove the domain",
+                    domains[d].id
+                ),
+            )),
+        }
     }
 
     // ---- references ----

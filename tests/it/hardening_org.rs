@@ -426,3 +426,35 @@ fn builtin_org_cites_its_sources_by_name_not_path() {
     let out = run(&["org", "show"], 0);
     assert_contains(&stdout(&out), &["105 agents"]);
 }
+
+/// Found by the fuzzer: a domain with keywords but no worker panicked the
+/// run (index out of bounds in `select_pools`) as soon as a task matched it.
+#[test]
+fn domain_without_workers_is_rejected() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = crate::write_file(
+        dir.path(),
+        "dx.toml",
+        r#"[scenario]
+name = "dx"
+duration = "1m"
+[org]
+preset = "esa-105"
+[[org.domain]]
+id = "DX"
+keywords = ["zzz"]
+[[load]]
+arrival = { process = "poisson", rate = "1/s" }
+tasks = [{ text = "zzz" }]
+"#,
+    );
+    let out = crate::run(&["check", &path], 2);
+    crate::assert_contains(
+        &crate::stderr(&out),
+        &[
+            "org.domain[0]",
+            "dx.toml:6:1",
+            "domain `DX` has no worker agent",
+        ],
+    );
+}
