@@ -2,18 +2,21 @@
 //! map the outcome to an exit code (DESIGN.md §4). Kept thin: every
 //! decision about the org or the numbers lives in the library modules.
 
-use std::io::{self, Write};
+use std::ffi::OsString;
+use std::io::{self, IsTerminal, Write};
 use std::path::{Path, PathBuf};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use clap::{Parser, Subcommand, ValueEnum};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::org::{show, Org};
 use crate::report::perf::Perf;
 use crate::report::text::TextSummary;
-use crate::report::{write_files, Reporter, RunReport};
+use crate::report::{fmt_ns, write_files, Reporter, RunReport};
 use crate::scenario::{self, Scenario, ScenarioError};
-use crate::sim::{RunOutput, Sim};
+use crate::sim::budget::{self, Limits};
+use crate::sim::{BudgetExceeded, Progress, RunOutput, Sim};
 use crate::slo;
 
 /// Exit codes (DESIGN.md §4).
@@ -82,6 +85,13 @@ pub struct RunArgs {
     /// Print nothing but errors (the reports are still written).
     #[arg(short, long)]
     pub quiet: bool,
+    /// Refuse, before starting, a run expecting more arrivals than this.
+    #[arg(long, value_name = "N", default_value_t = budget::DEFAULT_MAX_JOBS)]
+    pub max_jobs: u64,
+    /// Stop a run that processes more events than this [default:
+    /// 10,000,000 + 1,000 per expected job].
+    #[arg(long, value_name = "N")]
+    pub max_events: Option<u64>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -128,6 +138,9 @@ pub enum CliError {
     Write { path: PathBuf, source: io::Error },
     #[error("invariant violated (this is a bug in esa-sim; please report it with the seed and scenario hash):\n{0}")]
     Invariant(String),
+    /// The run would be (or turned out) too big for its bounds.
+    #[error("{0}")]
+    TooBig(String),
 }
 
 impl From<ScenarioError> for CliError {
@@ -139,26 +152,77 @@ impl From<ScenarioError> for CliError {
 impl CliError {
     pub fn exit_code(&self) -> i32 {
         match self {
-            CliError::Scenario(_) | CliError::Write { .. } => exit::BAD_INPUT,
+            CliError::Scenario(_) | CliError::Write { .. } | CliError::TooBig(_) => exit::BAD_INPUT,
             CliError::Invariant(_) => exit::INVARIANT,
         }
     }
 }
 
-/// Runs the CLI and returns the process exit code.
+/// Runs the CLI on the process's arguments and standard streams and
+/// returns the process exit code.
 pub fn main() -> i32 {
-    let cli = Cli::parse();
+    let (stdout, stderr) = (io::stdout(), io::stderr());
+    let bar = if stderr.is_terminal() {
+        Bar::Terminal
+    } else {
+        Bar::Hidden
+    };
+    main_with(
+        std::env::args_os(),
+        &mut stdout.lock(),
+        &mut stderr.lock(),
+        bar,
+    )
+}
+
+/// Whether a long run may draw a progress bar on the terminal's stderr.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Bar {
+    Hidden,
+    Terminal,
+}
+
+/// Runs the CLI on `args` (program name first), writing to `out` and `err`;
+/// returns the exit code. Never panics on a closed pipe: output that cannot
+/// be written is dropped silently when the reader went away (`| head`), and
+/// is an error (exit 2) otherwise.
+pub fn main_with(
+    args: impl IntoIterator<Item = impl Into<OsString> + Clone>,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+    bar: Bar,
+) -> i32 {
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = e.exit_code();
+            let sink: &mut dyn Write = if code == 0 { out } else { err };
+            let _ = write!(sink, "{}", e.render());
+            return if code == 0 { exit::OK } else { exit::BAD_INPUT };
+        }
+    };
     let result = match cli.command {
-        Command::Run(args) => run(&args),
-        Command::Check { scenarios, set } => check(&scenarios, &set),
-        Command::Org(cmd) => org(cmd),
+        Command::Run(args) => run(&args, out, err, bar),
+        Command::Check { scenarios, set } => check(&scenarios, &set, out, err),
+        Command::Org(cmd) => org(cmd, out),
     };
     match result {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e}");
+            let _ = writeln!(err, "error: {e}");
             e.exit_code()
         }
+    }
+}
+
+/// Maps a failed write to stdout: a reader that went away is not an error.
+fn stdout_result(written: io::Result<()>) -> Result<(), CliError> {
+    match written {
+        Err(e) if e.kind() != io::ErrorKind::BrokenPipe => Err(CliError::Write {
+            path: "<stdout>".into(),
+            source: e,
+        }),
+        _ => Ok(()),
     }
 }
 
@@ -170,21 +234,49 @@ pub fn load(path: &Path, overrides: &[String]) -> Result<(Scenario, Org), CliErr
     Ok((scenario, org))
 }
 
-fn check(paths: &[PathBuf], set: &[String]) -> Result<i32, CliError> {
+/// Validates every file (each one fully, as `run` would before starting)
+/// and reports each; exit 2 if any is invalid.
+fn check(
+    paths: &[PathBuf],
+    set: &[String],
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Result<i32, CliError> {
+    let mut invalid = 0;
     for p in paths {
-        let (s, org) = load(p, set)?;
-        Sim::build(&s)?;
-        println!(
-            "ok: {} — scenario `{}`, {} agents, {} load stream(s), {} fault(s), {} SLO(s)",
-            p.display(),
-            s.name,
-            org.agent_count(),
-            s.loads.len(),
-            s.faults.len(),
-            s.slos.len()
+        match check_one(p, set) {
+            Ok(line) => stdout_result(writeln!(out, "ok: {} — {line}", p.display()))?,
+            Err(e) => {
+                invalid += 1;
+                let _ = writeln!(err, "error: {e}");
+            }
+        }
+    }
+    if invalid == 0 {
+        return Ok(exit::OK);
+    }
+    if paths.len() > 1 {
+        let _ = writeln!(
+            err,
+            "{invalid} of {} scenario files are invalid",
+            paths.len()
         );
     }
-    Ok(exit::OK)
+    Ok(exit::BAD_INPUT)
+}
+
+fn check_one(path: &Path, set: &[String]) -> Result<String, CliError> {
+    let (s, org) = load(path, set)?;
+    Sim::build(&s)?;
+    Ok(format!(
+        "scenario `{}`, {} agents, {} load stream(s), {} fault(s), {} SLO(s), about {} jobs",
+        s.name,
+        org.agent_count(),
+        s.loads.len(),
+        s.faults.len(),
+        s.slos.len(),
+        budget::expected_arrivals(&s).round()
+    ))
 }
 
 /// The result of one scenario run, ready to report.
@@ -196,9 +288,20 @@ pub struct Completed {
 
 /// Builds, runs and evaluates a scenario (no output written).
 pub fn execute(scenario: Scenario) -> Result<Completed, CliError> {
+    execute_with(scenario, Limits::NONE, &mut |_| {})
+}
+
+/// [`execute`] within `limits`, reporting progress to `progress`.
+pub fn execute_with(
+    scenario: Scenario,
+    limits: Limits,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<Completed, CliError> {
     let (sim, _org) = Sim::build(&scenario)?;
     let started = Instant::now();
-    let mut output = sim.run();
+    let mut output = sim
+        .run_with(limits, progress)
+        .map_err(|stop| event_budget_error(limits, stop))?;
     let wall_s = started.elapsed().as_secs_f64();
     output.summary.slo = slo::evaluate(&scenario.slos, &output.summary);
     output.summary.passed = output.summary.slo.iter().all(|v| v.pass);
@@ -215,7 +318,47 @@ pub fn execute(scenario: Scenario) -> Result<Completed, CliError> {
     })
 }
 
-fn run(args: &RunArgs) -> Result<i32, CliError> {
+fn event_budget_error(limits: Limits, stop: BudgetExceeded) -> CliError {
+    CliError::TooBig(format!(
+        "the run stopped after {} events at simulated {} of {}: more than --max-events allows ({}; by default 10,000,000 + 1,000 per expected job). \
+         Something in the scenario makes events without load — e.g. a very short timer ([org.balancing] interval, visibility_timeout, retry_backoff) over a long run. \
+         Raise the bound with --max-events N if the run is meant to be this big. No reports were written.",
+        stop.events,
+        fmt_ns(stop.at.as_nanos() as f64),
+        fmt_ns(stop.end.as_nanos() as f64),
+        limits.max_events
+    ))
+}
+
+/// Refuses, before anything runs, a run expecting more jobs than allowed.
+fn check_size(scenario: &Scenario, expected_jobs: f64, max_jobs: u64) -> Result<(), CliError> {
+    if expected_jobs <= max_jobs as f64 {
+        return Ok(());
+    }
+    Err(CliError::TooBig(format!(
+        "scenario `{}` expects about {:.3e} jobs (the [[load]] rates over duration {}); the limit is {max_jobs}. \
+         Lower the rates or shorten scenario.duration, or raise the limit with --max-jobs N \
+         (the full org runs about 0.5 M jobs per second of wall time).",
+        scenario.name, expected_jobs, scenario.duration
+    )))
+}
+
+/// Creates the report directory and proves it is writable, so a bad
+/// `--out` is reported before the simulation, not after it.
+fn prepare_out_dir(dir: &Path) -> Result<(), CliError> {
+    let fail = |path: PathBuf, source| CliError::Write { path, source };
+    std::fs::create_dir_all(dir).map_err(|e| fail(dir.to_path_buf(), e))?;
+    let probe = dir.join(".esa-sim-write-probe");
+    std::fs::File::create(&probe).map_err(|e| fail(dir.to_path_buf(), e))?;
+    std::fs::remove_file(&probe).map_err(|e| fail(probe, e))
+}
+
+fn run(
+    args: &RunArgs,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+    bar: Bar,
+) -> Result<i32, CliError> {
     let mut overrides = args.set.clone();
     if let Some(seed) = args.seed {
         overrides.push(format!("scenario.seed={seed}"));
@@ -225,7 +368,16 @@ fn run(args: &RunArgs) -> Result<i32, CliError> {
         .out
         .clone()
         .unwrap_or_else(|| Path::new("reports").join(&scenario.name));
-    let done = execute(scenario)?;
+    let expected = budget::expected_arrivals(&scenario);
+    check_size(&scenario, expected, args.max_jobs)?;
+    let limits = args
+        .max_events
+        .map_or_else(|| Limits::for_jobs(expected), |n| Limits { max_events: n });
+    prepare_out_dir(&out_dir)?;
+    let mut view = ProgressView::new(bar == Bar::Terminal && !args.quiet);
+    let done = execute_with(scenario, limits, &mut |p| view.update(p));
+    view.finish();
+    let done = done?;
     let summary = &done.output.summary;
     let report = RunReport {
         summary,
@@ -248,13 +400,73 @@ fn run(args: &RunArgs) -> Result<i32, CliError> {
         return Err(CliError::Invariant(invariant_report(&done)));
     }
     if !args.quiet {
-        print_result(args.format, &report, &done.perf, &out_dir);
+        stdout_result(print_result(
+            out,
+            args.format,
+            &report,
+            &done.perf,
+            &out_dir,
+        ))?;
     }
+    let _ = err.flush();
     Ok(if summary.passed {
         exit::OK
     } else {
         exit::SLO_BREACHED
     })
+}
+
+/// A progress bar on stderr for runs that take more than a second of wall
+/// time: simulated time done, events, ETA. Never shown for short runs, with
+/// `-q`, or when stderr is not a terminal.
+struct ProgressView {
+    enabled: bool,
+    started: Instant,
+    bar: Option<ProgressBar>,
+}
+
+impl ProgressView {
+    const DELAY: Duration = Duration::from_secs(1);
+
+    fn new(enabled: bool) -> ProgressView {
+        ProgressView {
+            enabled,
+            started: Instant::now(),
+            bar: None,
+        }
+    }
+
+    fn update(&mut self, p: Progress) {
+        if !self.enabled || self.started.elapsed() < Self::DELAY {
+            return;
+        }
+        let bar = self.bar.get_or_insert_with(|| {
+            let bar = ProgressBar::with_draw_target(
+                Some(p.end.as_nanos() / 1_000_000),
+                ProgressDrawTarget::stderr(),
+            );
+            let style = ProgressStyle::with_template(
+                "{elapsed_precise} [{bar:30}] {percent:>3}% simulated · {msg} · ETA {eta}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> ");
+            bar.set_style(style);
+            bar
+        });
+        bar.set_position(p.now.as_nanos() / 1_000_000);
+        bar.set_message(format!(
+            "{} of {} · {:.1} M events",
+            fmt_ns(p.now.as_nanos() as f64),
+            fmt_ns(p.end.as_nanos() as f64),
+            p.events as f64 / 1e6
+        ));
+    }
+
+    fn finish(self) {
+        if let Some(bar) = self.bar {
+            bar.finish_and_clear();
+        }
+    }
 }
 
 fn invariant_report(done: &Completed) -> String {
@@ -272,14 +484,20 @@ fn invariant_report(done: &Completed) -> String {
     msg
 }
 
-fn print_result(format: Format, report: &RunReport, perf: &Perf, out_dir: &Path) {
-    let stdout = io::stdout();
-    let mut out = stdout.lock();
-    let _ = match format {
-        Format::Json => serde_json::to_writer_pretty(&mut out, report.summary)
-            .map_err(io::Error::from)
-            .and_then(|_| writeln!(out)),
-        Format::Text => TextSummary.write(report, &mut out).and_then(|_| {
+fn print_result(
+    out: &mut dyn Write,
+    format: Format,
+    report: &RunReport,
+    perf: &Perf,
+    out_dir: &Path,
+) -> io::Result<()> {
+    match format {
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut *out, report.summary).map_err(io::Error::from)?;
+            writeln!(out)
+        }
+        Format::Text => {
+            TextSummary.write(report, out)?;
             writeln!(
                 out,
                 "perf        {} events in {:.3} s wall · {:.2} M events/s · {:.0} jobs/s · sim:wall {:.0}× · reports in {}",
@@ -290,8 +508,8 @@ fn print_result(format: Format, report: &RunReport, perf: &Perf, out_dir: &Path)
                 perf.sim_to_wall_ratio,
                 out_dir.display()
             )
-        }),
-    };
+        }
+    }
 }
 
 fn org_of(scenario: Option<&Path>) -> Result<(Scenario, Org), CliError> {
@@ -301,28 +519,21 @@ fn org_of(scenario: Option<&Path>) -> Result<(Scenario, Org), CliError> {
     }
 }
 
-fn org(cmd: OrgCommand) -> Result<i32, CliError> {
-    let stdout = io::stdout();
-    let mut out = stdout.lock();
+fn org(cmd: OrgCommand, out: &mut dyn Write) -> Result<i32, CliError> {
     let written = match cmd {
         OrgCommand::Show { scenario, format } => {
             let (_, org) = org_of(scenario.as_deref())?;
             match format {
-                OrgFormat::Text => show::text(&org, &mut out),
-                OrgFormat::Json => show::json(&org, &mut out),
-                OrgFormat::Dot => show::dot(&org, &mut out),
+                OrgFormat::Text => show::text(&org, out),
+                OrgFormat::Json => show::json(&org, out),
+                OrgFormat::Dot => show::dot(&org, out),
             }
         }
         OrgCommand::Route { text, scenario } => {
             let (s, org) = org_of(scenario.as_deref())?;
-            show::route(&org, &org.core_config(&s), &text, &mut out)
+            show::route(&org, &org.core_config(&s)?, &text, out)
         }
     };
-    match written {
-        Err(e) if e.kind() != io::ErrorKind::BrokenPipe => Err(CliError::Write {
-            path: "<stdout>".into(),
-            source: e,
-        }),
-        _ => Ok(exit::OK),
-    }
+    stdout_result(written)?;
+    Ok(exit::OK)
 }

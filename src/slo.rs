@@ -3,8 +3,8 @@
 //! canonical unit (ns, jobs/min, fraction, count).
 
 use crate::metrics::summary::{DomainSummary, SloVerdict, Summary};
-use crate::org::{suggest, Org};
-use crate::scenario::{MetricUnit, Scenario, ScenarioError, SloMetric, SloScope, SloSpec};
+use crate::org::Org;
+use crate::scenario::{suggest, MetricUnit, Scenario, ScenarioError, SloMetric, SloScope, SloSpec};
 
 /// Checks that every domain-scoped SLO names a domain of the org.
 pub fn check_scopes(scenario: &Scenario, org: &Org) -> Result<(), ScenarioError> {
@@ -17,7 +17,7 @@ pub fn check_scopes(scenario: &Scenario, org: &Org) -> Result<(), ScenarioError>
                     format!(
                         "SLO `{}` names domain `{id}`, which is not in the org{}",
                         slo.key,
-                        suggest(id, org.domains.iter().map(|d| d.id.as_str()))
+                        suggest(id, org.domains.iter().map(|d| d.id.as_str()), "domains")
                     ),
                 ));
             }

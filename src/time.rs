@@ -196,7 +196,7 @@ impl fmt::Display for SimDuration {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let ns = self.0;
         for (unit, scale) in [("h", 3_600 * NS_PER_S), ("m", 60 * NS_PER_S)] {
-            if ns >= scale && ns % scale == 0 {
+            if ns >= scale && ns.is_multiple_of(scale) {
                 return write!(f, "{}{unit}", ns / scale);
             }
         }

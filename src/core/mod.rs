@@ -59,7 +59,11 @@ pub struct CoreConfig {
     pub sweep_interval: SimDuration,
     /// An active work item not finished by then is requeued.
     pub visibility_timeout: SimDuration,
+    /// Orchestrator analyse/plan time, once per job.
     pub plan_time: SimDuration,
+    /// Domain coordinator planning time per dispatch stage (every `after`
+    /// stage of a subtask pays it once).
+    pub dispatch_time: SimDuration,
     pub max_retries: u32,
     pub retry_backoff: SimDuration,
     pub queue_capacity: usize,
@@ -176,7 +180,8 @@ pub enum Input {
     AgentUp(AgentIdx),
     /// The agent's heartbeats are lost (`true`) or get through again.
     HeartbeatLoss { agent: AgentIdx, lost: bool },
-    /// The domain's pending queues refuse pushes (`true`) or accept again.
+    /// The domain's pending queues refuse pushes (`true`) or accept again
+    /// (`false`: the pushes refused meanwhile are made now, in order).
     QueueOutage { domain: DomainIdx, on: bool },
 }
 
@@ -217,8 +222,9 @@ pub enum Action {
     Retry { pool: PoolIdx, domain: DomainIdx },
     /// A pool's queue was full; the attempt counts as failed.
     Rejected { pool: PoolIdx, domain: DomainIdx },
-    /// A push was refused by a queue outage; the sender retries it after a
-    /// backoff (no attempt is used up).
+    /// A push was refused by a queue outage; the sender holds the item and
+    /// pushes it again when the outage ends (no attempt is used up). Each
+    /// refused push is reported once.
     OutageRejected { pool: PoolIdx, domain: DomainIdx },
     /// The registry declared `agent` dead (its heartbeat key expired).
     AgentDead { agent: AgentIdx },
@@ -314,12 +320,21 @@ struct AgentState {
     up: bool,
     /// The registry holds a live heartbeat key for it.
     registered: bool,
+    /// Its heartbeats are lost on the way (it may still be up and working).
+    heartbeat_lost: bool,
     /// Heartbeats get through (up and not lost).
     beating: bool,
     /// Beats happen at `beat_origin + k * heartbeat_interval` while beating.
     beat_origin: SimInstant,
     /// The last beat that got through, once beating stopped.
     last_beat: SimInstant,
+}
+
+/// A domain's queue outage: while `on`, pushes wait in `parked`.
+#[derive(Default)]
+struct Outage {
+    on: bool,
+    parked: VecDeque<WorkKey>,
 }
 
 struct PoolState {
@@ -365,8 +380,9 @@ pub struct Core {
     /// (deadline, work, token) of started attempts, in deadline order
     /// (the timeout is constant, so start order is deadline order).
     visibility: VecDeque<(SimInstant, WorkKey, u32)>,
-    /// Domains whose queues refuse pushes.
-    outage: Vec<bool>,
+    /// Per domain: whether its queues refuse pushes, and the refused pushes
+    /// waiting (in order) for the outage to end.
+    outage: Vec<Outage>,
     /// The first sweep that will find an expired heartbeat key; `None`
     /// while every registered agent is beating. Recomputed only when an
     /// agent stops or starts beating, never per event.
@@ -384,12 +400,13 @@ impl Core {
                 extra_slots: 0,
                 up: true,
                 registered: true,
+                heartbeat_lost: false,
                 beating: true,
                 beat_origin: SimInstant::ZERO,
                 last_beat: SimInstant::ZERO,
             })
             .collect();
-        let outage = vec![false; cfg.domains.len()];
+        let outage = cfg.domains.iter().map(|_| Outage::default()).collect();
         let pools = cfg
             .pools
             .iter()
@@ -437,9 +454,7 @@ impl Core {
             Input::AgentDown(agent) => self.on_agent_down(now, agent),
             Input::AgentUp(agent) => self.on_agent_up(now, agent),
             Input::HeartbeatLoss { agent, lost } => self.on_heartbeat_loss(now, agent, lost),
-            Input::QueueOutage { domain, on } => {
-                self.outage[domain.0 as usize] = on;
-            }
+            Input::QueueOutage { domain, on } => self.on_queue_outage(now, domain, on),
         }
     }
 
@@ -647,7 +662,7 @@ impl Core {
         let priority = sub.priority;
         let (ready, skipped) = self.plan(sub);
         let pools = &self.cfg.domains[domain.0 as usize].pools;
-        let delay = self.cfg.plan_time + self.cfg.hop_latency;
+        let delay = self.cfg.dispatch_time + self.cfg.hop_latency;
         for local in bit_indices(ready) {
             let pool = pools[local];
             let work = WorkKey(self.works.insert(Work {
@@ -774,7 +789,7 @@ impl Core {
     /// Starts beating now; the first beat (re)registers the agent.
     fn start_beating(&mut self, now: SimInstant, agent: AgentIdx) {
         let a = &mut self.agents[agent.0 as usize];
-        if a.beating || !a.up {
+        if a.beating || !a.up || a.heartbeat_lost {
             return;
         }
         let was_silent = a.registered;
@@ -808,7 +823,10 @@ impl Core {
         self.start_beating(now, agent);
     }
 
+    /// Heartbeats stop getting through (`lost`) or get through again; a
+    /// process that is down stays silent either way.
     fn on_heartbeat_loss(&mut self, now: SimInstant, agent: AgentIdx, lost: bool) {
+        self.agents[agent.0 as usize].heartbeat_lost = lost;
         if lost {
             self.stop_beating(now, agent);
         } else {
@@ -905,6 +923,22 @@ impl Core {
         self.try_start(now, pool);
     }
 
+    // ---- queue outages ---------------------------------------------------
+
+    /// Switches a domain's outage; when it ends, every push it refused is
+    /// made again, in the order it was refused.
+    fn on_queue_outage(&mut self, now: SimInstant, domain: DomainIdx, on: bool) {
+        let outage = &mut self.outage[domain.0 as usize];
+        outage.on = on;
+        if on {
+            return;
+        }
+        let parked = std::mem::take(&mut outage.parked);
+        for work_key in parked {
+            self.enqueue(now, work_key);
+        }
+    }
+
     // ---- worker pools --------------------------------------------------
 
     fn enqueue(&mut self, now: SimInstant, work_key: WorkKey) {
@@ -915,16 +949,12 @@ impl Core {
         work.queued_at = now;
         let (pool, priority) = (work.pool, work.priority);
         let pcfg = &self.cfg.pools[pool.0 as usize];
-        if self.outage[pcfg.domain.0 as usize] {
+        let outage = &mut self.outage[pcfg.domain.0 as usize];
+        if outage.on {
             let domain = pcfg.domain;
+            outage.parked.push_back(work_key);
             self.actions
                 .push_back(Action::OutageRejected { pool, domain });
-            self.send(
-                self.cfg.retry_backoff.max(SimDuration(1)),
-                Node::Pool(pool),
-                Node::Pool(pool),
-                Msg::Enqueue(work_key),
-            );
             return;
         }
         if self.pools[pool.0 as usize]
@@ -1064,6 +1094,16 @@ impl Core {
             if let Some(a) = w.running_on {
                 if !self.agents[a.0 as usize].registered {
                     return Err(format!("work item {k:?} still active on agent #{} after the registry declared it dead", a.0));
+                }
+            }
+        }
+        for (d, outage) in self.outage.iter().enumerate() {
+            if !outage.on && !outage.parked.is_empty() {
+                return Err(format!("domain #{d} holds parked pushes with no outage"));
+            }
+            for k in &outage.parked {
+                if self.works.get(k.0).is_none_or(|w| w.running_on.is_some()) {
+                    return Err(format!("parked work item {k:?} is gone or running"));
                 }
             }
         }

@@ -3,6 +3,14 @@
 //! case-insensitively, keeping whole-word matches only (a keyword also
 //! matches its plural: `route` matches "routes", `query` "queries"). The
 //! result is a pair of bitsets, so routing a job allocates nothing.
+//!
+//! Building the automaton costs time and memory in proportion to the total
+//! bytes of its patterns (each keyword gives up to four forms, and the
+//! skill router repeats the keywords), about a second per 100 KB of
+//! keywords. So keywords are bounded: at most [`MAX_KEYWORD_BYTES`] each
+//! and [`MAX_KEYWORDS`] per org, checked with the entry's location when a
+//! scenario is validated. A build that still fails is a [`RouterError`],
+//! never a panic.
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 
@@ -12,6 +20,22 @@ use super::{DomainIdx, PoolIdx};
 pub const MAX_POOLS: usize = 256;
 /// Most domains an org may have.
 pub const MAX_DOMAINS: usize = 64;
+/// Longest routing keyword (or skill), in bytes: a word or a short phrase
+/// (the built-in org's longest is 23 bytes, "collaborative filtering").
+pub const MAX_KEYWORD_BYTES: usize = 64;
+/// Most routing words (domain and worker keywords plus skills) per org:
+/// about 4× the built-in org's 531. At both limits (128 KB of keywords)
+/// `check` builds the routers in under a second and ~20 MB.
+pub const MAX_KEYWORDS: usize = 2_000;
+
+/// The keyword automaton could not be built.
+#[derive(Debug, thiserror::Error)]
+#[error("the keyword router cannot be built from {patterns} keyword forms: {source}")]
+pub struct RouterError {
+    patterns: usize,
+    #[source]
+    source: aho_corasick::BuildError,
+}
 
 /// A fixed-size bitset over pool indices.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -89,7 +113,10 @@ fn is_word_byte(b: u8) -> bool {
 impl Router {
     /// Builds the automaton. `domains[d]` are domain `d`'s own keywords;
     /// `pools[p]` is pool `p`'s domain and keywords.
-    pub fn new(domains: &[Vec<String>], pools: &[(DomainIdx, Vec<String>)]) -> Router {
+    pub fn new(
+        domains: &[Vec<String>],
+        pools: &[(DomainIdx, Vec<String>)],
+    ) -> Result<Router, RouterError> {
         let mut patterns = Vec::new();
         let mut targets = Vec::new();
         for (d, words) in domains.iter().enumerate() {
@@ -108,14 +135,19 @@ impl Router {
                 }
             }
         }
-        let automaton = (!patterns.is_empty()).then(|| {
-            AhoCorasickBuilder::new()
+        let automaton = if patterns.is_empty() {
+            None
+        } else {
+            let built = AhoCorasickBuilder::new()
                 .ascii_case_insensitive(true)
                 .match_kind(MatchKind::Standard)
-                .build(&patterns)
-                .expect("keyword automaton within size limits")
-        });
-        Router { automaton, targets }
+                .build(&patterns);
+            Some(built.map_err(|source| RouterError {
+                patterns: patterns.len(),
+                source,
+            })?)
+        };
+        Ok(Router { automaton, targets })
     }
 
     /// Routes `text`: every whole-word keyword match, as bitsets.
@@ -153,7 +185,7 @@ mod tests {
             (DomainIdx(0), vec!["etl".into(), "batch".into()]),
             (DomainIdx(1), vec!["route".into(), "query".into()]),
         ];
-        Router::new(&domains, &pools)
+        Router::new(&domains, &pools).unwrap()
     }
 
     #[test]
@@ -171,7 +203,7 @@ mod tests {
 
     #[test]
     fn empty_router_matches_nothing() {
-        let r = Router::new(&[], &[]);
+        let r = Router::new(&[], &[]).unwrap();
         assert_eq!(r.route("anything"), Route::default());
     }
 }

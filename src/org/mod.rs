@@ -4,19 +4,21 @@
 //! An org comes from a preset (the built-in `esa-105`, kept as a readable
 //! TOML file in `scenarios/orgs/` and embedded at compile time, or a user's
 //! org file with the same schema) with the scenario's `[[org.domain]]` and
-//! `[[org.agent]]` entries applied on top. This module resolves ids to
-//! indices and checks references; it builds the core's static config but
+//! `[[org.agent]]` entries applied on top (`resolve`, where every
+//! reference is checked, once). It builds the core's static config but
 //! holds no run-time state.
 
+mod resolve;
 pub mod show;
 
-use crate::core::routing::{Router, MAX_DOMAINS, MAX_POOLS};
+use std::collections::BTreeMap;
+
+use crate::core::routing::Router;
 use crate::core::{
     AgentCfg, AgentIdx, BalanceCfg, CoreConfig, DomainCfg, DomainIdx, PoolCfg, PoolIdx, TaskCfg,
 };
-use crate::scenario::{
-    parse_org_file, AgentSpec, Dist, DomainSpec, OrgFile, Preset, Scenario, ScenarioError,
-};
+pub use crate::scenario::AgentKind;
+use crate::scenario::{Dist, Scenario, ScenarioError};
 
 /// The built-in 105-agent org.
 pub const ESA_105: &str = include_str!("../../scenarios/orgs/esa-105.toml");
@@ -44,51 +46,6 @@ pub fn builtin() -> Result<(Scenario, Org), ScenarioError> {
     )?;
     let org = Org::build(&s)?;
     Ok((s, org))
-}
-
-/// What kind of member an agent is. Numeric ids repeat across kinds (#10 is
-/// an expert and a layer), so an agent is always named by kind and id.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum AgentKind {
-    Ceo,
-    Chief,
-    Domain,
-    Layer,
-    Expert,
-    Operational,
-    LifeCeo,
-    /// A worker defined by a scenario (`preset = "none"`).
-    Worker,
-}
-
-impl AgentKind {
-    pub const ALL: [AgentKind; 8] = [
-        AgentKind::Ceo,
-        AgentKind::Chief,
-        AgentKind::Domain,
-        AgentKind::Layer,
-        AgentKind::Expert,
-        AgentKind::Operational,
-        AgentKind::LifeCeo,
-        AgentKind::Worker,
-    ];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            AgentKind::Ceo => "ceo",
-            AgentKind::Chief => "chief",
-            AgentKind::Domain => "domain",
-            AgentKind::Layer => "layer",
-            AgentKind::Expert => "expert",
-            AgentKind::Operational => "operational",
-            AgentKind::LifeCeo => "life-ceo",
-            AgentKind::Worker => "worker",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<AgentKind> {
-        AgentKind::ALL.iter().copied().find(|k| k.name() == s)
-    }
 }
 
 /// One agent (domain coordinators are [`OrgDomain`]s, counted as agents).
@@ -132,6 +89,13 @@ pub struct OrgPool {
     pub members: Vec<AgentIdx>,
 }
 
+/// A member id's meaning: agent and domain ids share one namespace.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Member {
+    Agent(AgentIdx),
+    Domain(DomainIdx),
+}
+
 /// A resolved org.
 #[derive(Clone, Debug)]
 pub struct Org {
@@ -141,21 +105,16 @@ pub struct Org {
     pub domains: Vec<OrgDomain>,
     pub pools: Vec<OrgPool>,
     pub fallback: DomainIdx,
+    /// Every agent and domain id, built once.
+    index: BTreeMap<String, Member>,
 }
 
 impl Org {
-    /// Loads the scenario's preset and applies its overrides.
+    /// Loads the scenario's preset, applies the scenario's `[[org.domain]]`
+    /// and `[[org.agent]]` entries and checks every reference; errors point
+    /// at the entry (scenario or org file) the offending value came from.
     pub fn build(scenario: &Scenario) -> Result<Org, ScenarioError> {
-        let base = load_preset(scenario)?;
-        let mut domains = base.domains;
-        let mut agents = base.agents;
-        for d in &scenario.org.domains {
-            merge_domain(&mut domains, d);
-        }
-        for a in &scenario.org.agents {
-            merge_agent(&mut agents, a);
-        }
-        Resolver { scenario }.resolve(base.name, base.description, domains, agents)
+        resolve::build(scenario)
     }
 
     /// Number of agents, counting each domain coordinator as one.
@@ -164,21 +123,23 @@ impl Org {
     }
 
     pub fn domain_index(&self, id: &str) -> Option<DomainIdx> {
-        self.domains
-            .iter()
-            .position(|d| d.id == id)
-            .map(|i| DomainIdx(i as u8))
+        match self.index.get(id)? {
+            Member::Domain(d) => Some(*d),
+            Member::Agent(_) => None,
+        }
     }
 
     pub fn agent_index(&self, id: &str) -> Option<AgentIdx> {
-        self.agents
-            .iter()
-            .position(|a| a.id == id)
-            .map(|i| AgentIdx(i as u16))
+        match self.index.get(id)? {
+            Member::Agent(a) => Some(*a),
+            Member::Domain(_) => None,
+        }
     }
 
-    /// The core's static configuration for this org and scenario.
-    pub fn core_config(&self, scenario: &Scenario) -> CoreConfig {
+    /// The core's static configuration for this org and scenario. Fails only
+    /// if the keyword automaton cannot be built (keywords are bounded at
+    /// validation, so this is a last line of defence).
+    pub fn core_config(&self, scenario: &Scenario) -> Result<CoreConfig, ScenarioError> {
         let org = &scenario.org;
         let domain_words: Vec<Vec<String>> =
             self.domains.iter().map(|d| d.keywords.clone()).collect();
@@ -193,13 +154,21 @@ impl Org {
                 (p.domain, words.collect())
             })
             .collect();
-        CoreConfig {
+        let router_err = |e: crate::core::routing::RouterError| {
+            ScenarioError::invalid(
+                &scenario.source,
+                "org",
+                format!("{e}; use fewer or shorter keywords"),
+            )
+        };
+        Ok(CoreConfig {
             hop_latency: org.hop_latency,
             heartbeat_interval: org.heartbeat_interval,
             heartbeat_ttl: org.heartbeat_ttl,
             sweep_interval: org.heartbeat_interval,
             visibility_timeout: org.visibility_timeout,
             plan_time: org.plan_time,
+            dispatch_time: org.dispatch_time,
             max_retries: org.max_retries,
             retry_backoff: org.retry_backoff,
             queue_capacity: org.queue_capacity.map_or(usize::MAX, |c| c as usize),
@@ -226,15 +195,15 @@ impl Org {
                     priority: t.priority,
                 })
                 .collect(),
-            router: Router::new(&domain_words, &pool_words),
-            skill_router: Router::new(&[], &self.skill_words()),
+            router: Router::new(&domain_words, &pool_words).map_err(router_err)?,
+            skill_router: Router::new(&[], &self.skill_words()).map_err(router_err)?,
             balancing: org.balancing.enabled.then_some(BalanceCfg {
                 interval: org.balancing.interval,
                 delays: org.balancing.delays,
                 moves: org.balancing.moves,
                 level4: org.balancing.level4,
             }),
-        }
+        })
     }
 
     /// Per pool: its routing keywords plus its members' skills — what it can
@@ -272,16 +241,12 @@ impl Org {
 
     /// Division index of every pool, numbered in order of first appearance.
     fn divisions(&self) -> Vec<u16> {
-        let mut names: Vec<String> = Vec::new();
+        let mut names: BTreeMap<String, u16> = BTreeMap::new();
         self.pools
             .iter()
             .map(|p| {
-                let name = self.division_name(p);
-                let i = names.iter().position(|n| *n == name).unwrap_or_else(|| {
-                    names.push(name);
-                    names.len() - 1
-                });
-                i as u16
+                let next = names.len() as u16;
+                *names.entry(self.division_name(p)).or_insert(next)
             })
             .collect()
     }
@@ -341,267 +306,4 @@ impl Org {
             division,
         }
     }
-}
-
-fn load_preset(scenario: &Scenario) -> Result<OrgFile, ScenarioError> {
-    match &scenario.org.preset {
-        Preset::None => Ok(OrgFile {
-            name: "custom".into(),
-            description: String::new(),
-            domains: Vec::new(),
-            agents: Vec::new(),
-        }),
-        Preset::Builtin(name) if name == "esa-105" => parse_org_file("esa-105 (built-in)", ESA_105),
-        Preset::Builtin(name) => Err(ScenarioError::invalid(
-            &scenario.source,
-            "org.preset",
-            format!("unknown preset `{name}`; use \"esa-105\", \"none\", or a path to an org file ending in .toml"),
-        )),
-        Preset::File(path) => {
-            let text = std::fs::read_to_string(path).map_err(|e| {
-                ScenarioError::invalid(
-                    &scenario.source,
-                    "org.preset",
-                    format!("cannot read org file `{path}`: {e}; the path is relative to the scenario file"),
-                )
-            })?;
-            parse_org_file(path, &text)
-        }
-    }
-}
-
-/// Copies every field that `over` sets onto `base`.
-macro_rules! take_some {
-    ($base:ident, $over:ident; $($f:ident),* $(,)?) => {
-        $( if $over.$f.is_some() { $base.$f = $over.$f.clone(); } )*
-    };
-}
-
-fn merge_domain(domains: &mut Vec<DomainSpec>, over: &DomainSpec) {
-    let Some(base) = domains.iter_mut().find(|d| d.id == over.id) else {
-        domains.push(over.clone());
-        return;
-    };
-    take_some!(base, over; name, keywords, reports_to);
-}
-
-fn merge_agent(agents: &mut Vec<AgentSpec>, over: &AgentSpec) {
-    let Some(base) = agents.iter_mut().find(|a| a.id == over.id) else {
-        agents.push(over.clone());
-        return;
-    };
-    take_some!(base, over; kind, name, domain, reports_to, keywords, slots, service,
-        error_rate, after, requires, pool, critical, skills);
-}
-
-/// Turns merged specs into an [`Org`], reporting bad references against the
-/// scenario file.
-struct Resolver<'a> {
-    scenario: &'a Scenario,
-}
-
-impl Resolver<'_> {
-    fn err(&self, key: &str, msg: String) -> ScenarioError {
-        ScenarioError::invalid(&self.scenario.source, key, msg)
-    }
-
-    fn resolve(
-        &self,
-        name: String,
-        description: String,
-        domain_specs: Vec<DomainSpec>,
-        agent_specs: Vec<AgentSpec>,
-    ) -> Result<Org, ScenarioError> {
-        if domain_specs.len() > MAX_DOMAINS {
-            return Err(self.err(
-                "org.domain",
-                format!(
-                    "{} domains; at most {MAX_DOMAINS} are supported",
-                    domain_specs.len()
-                ),
-            ));
-        }
-        let mut domains: Vec<OrgDomain> = domain_specs
-            .into_iter()
-            .map(|d| OrgDomain {
-                name: d.name.unwrap_or_else(|| d.id.clone()),
-                id: d.id,
-                keywords: d.keywords.unwrap_or_default(),
-                reports_to: d.reports_to.unwrap_or_default(),
-                pools: Vec::new(),
-            })
-            .collect();
-        let mut agents = Vec::with_capacity(agent_specs.len());
-        for spec in agent_specs {
-            agents.push(self.agent(spec, &domains)?);
-        }
-        if agents.len() > u16::MAX as usize {
-            return Err(self.err("org.agent", "more than 65535 agents".into()));
-        }
-        let pools = self.pools(&mut agents, &mut domains)?;
-        let org = Org {
-            name,
-            description,
-            fallback: self.fallback(&domains)?,
-            agents,
-            domains,
-            pools,
-        };
-        self.check_references(&org)?;
-        Ok(org)
-    }
-
-    fn agent(&self, spec: AgentSpec, domains: &[OrgDomain]) -> Result<OrgAgent, ScenarioError> {
-        let defaults = &self.scenario.org.defaults;
-        let kind_name = spec.kind.clone().unwrap_or_else(|| "worker".into());
-        let kind = AgentKind::parse(&kind_name).ok_or_else(|| {
-            self.err(
-                "org.agent",
-                format!("agent `{}` has unknown kind `{kind_name}`", spec.id),
-            )
-        })?;
-        let domain = match &spec.domain {
-            None => None,
-            Some(d) => Some(
-                domains
-                    .iter()
-                    .position(|x| &x.id == d)
-                    .map(|i| DomainIdx(i as u8))
-                    .ok_or_else(|| {
-                        self.err(
-                            "org.agent",
-                            format!(
-                                "agent `{}` names domain `{d}`, which does not exist{}",
-                                spec.id,
-                                suggest(d, domains.iter().map(|x| x.id.as_str()))
-                            ),
-                        )
-                    })?,
-            ),
-        };
-        let pool_name = spec.pool.clone().unwrap_or_else(|| spec.id.clone());
-        Ok(OrgAgent {
-            name: spec.name.unwrap_or_else(|| spec.id.clone()),
-            id: spec.id,
-            kind,
-            reports_to: spec.reports_to.unwrap_or_default(),
-            domain,
-            pool: None,
-            pool_name,
-            keywords: spec.keywords.unwrap_or_default(),
-            slots: spec.slots.unwrap_or(defaults.slots),
-            service: spec.service.unwrap_or(defaults.service),
-            error_rate: spec.error_rate.unwrap_or(defaults.error_rate),
-            critical: spec.critical.unwrap_or(false),
-            after: spec.after.unwrap_or_default(),
-            requires: spec.requires.unwrap_or_default(),
-            skills: spec.skills.unwrap_or_default(),
-        })
-    }
-
-    /// Groups workers into pools (by `pool`, default own id) in order of
-    /// first appearance; every member of a pool must share its domain.
-    fn pools(
-        &self,
-        agents: &mut [OrgAgent],
-        domains: &mut [OrgDomain],
-    ) -> Result<Vec<OrgPool>, ScenarioError> {
-        let mut pools: Vec<OrgPool> = Vec::new();
-        for (i, agent) in agents.iter_mut().enumerate() {
-            let Some(domain) = agent.domain else {
-                continue;
-            };
-            let pname = agent.pool_name.clone();
-            let idx = match pools.iter().position(|p| p.name == pname) {
-                Some(p) => p,
-                None => {
-                    pools.push(OrgPool {
-                        name: pname.clone(),
-                        domain,
-                        members: Vec::new(),
-                    });
-                    domains[domain.0 as usize]
-                        .pools
-                        .push(PoolIdx((pools.len() - 1) as u16));
-                    pools.len() - 1
-                }
-            };
-            if pools[idx].domain != domain {
-                return Err(self.err(
-                    "org.agent",
-                    format!("agent `{}` is in pool `{pname}` but in another domain than the pool's other members; replicas must share a domain", agent.id),
-                ));
-            }
-            pools[idx].members.push(AgentIdx(i as u16));
-            agent.pool = Some(PoolIdx(idx as u16));
-        }
-        if pools.len() > MAX_POOLS {
-            return Err(self.err(
-                "org.agent",
-                format!(
-                    "{} worker pools; at most {MAX_POOLS} are supported",
-                    pools.len()
-                ),
-            ));
-        }
-        for d in domains.iter() {
-            if d.pools.len() > 64 {
-                return Err(self.err(
-                    "org.agent",
-                    format!(
-                        "domain `{}` has {} worker pools; at most 64 are supported",
-                        d.id,
-                        d.pools.len()
-                    ),
-                ));
-            }
-        }
-        Ok(pools)
-    }
-
-    fn fallback(&self, domains: &[OrgDomain]) -> Result<DomainIdx, ScenarioError> {
-        let id = &self.scenario.org.fallback_domain;
-        domains
-            .iter()
-            .position(|d| &d.id == id)
-            .map(|i| DomainIdx(i as u8))
-            .ok_or_else(|| {
-                self.err(
-                    "org.fallback_domain",
-                    format!(
-                        "fallback_domain `{id}` is not a domain of the org{}",
-                        suggest(id, domains.iter().map(|d| d.id.as_str()))
-                    ),
-                )
-            })
-    }
-
-    /// `after` / `requires` must name workers of the same domain.
-    fn check_references(&self, org: &Org) -> Result<(), ScenarioError> {
-        for a in &org.agents {
-            for (field, ids) in [("after", &a.after), ("requires", &a.requires)] {
-                for id in ids {
-                    let other = org.agent_index(id).map(|i| &org.agents[i.0 as usize]);
-                    let ok = matches!(other, Some(o) if o.domain.is_some() && o.domain == a.domain);
-                    if !ok || a.domain.is_none() {
-                        return Err(self.err(
-                            "org.agent",
-                            format!("agent `{}`: `{field}` names `{id}`, which is not a worker in the same domain{}", a.id, suggest(id, org.agents.iter().map(|x| x.id.as_str()))),
-                        ));
-                    }
-                }
-            }
-        }
-        Ok(())
-    }
-}
-
-/// `" — did you mean `X`?"` when a known id is close to `wrong`.
-pub fn suggest<'a>(wrong: &str, known: impl Iterator<Item = &'a str>) -> String {
-    known
-        .map(|k| (strsim::jaro_winkler(wrong, k), k))
-        .filter(|(score, _)| *score > 0.8)
-        .max_by(|a, b| a.0.total_cmp(&b.0))
-        .map(|(_, k)| format!(" — did you mean `{k}`?"))
-        .unwrap_or_default()
 }

@@ -32,6 +32,24 @@ impl fmt::Display for Location {
     }
 }
 
+/// Which kind of input file a message is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InputKind {
+    Scenario,
+    /// A user org file (`preset = "my-org.toml"`) or the built-in org.
+    Org,
+}
+
+impl InputKind {
+    /// What a file of this kind needs at least, and where it is described.
+    fn empty_help(self) -> &'static str {
+        match self {
+            InputKind::Scenario => "a scenario needs at least [scenario] (name, duration), [org] (preset) and one [[load]] (arrival, tasks); see the README's \"Scenario format v1\" section for a complete example",
+            InputKind::Org => "it is an org file (named by `preset` in a scenario's [org]), which needs name = \"my-org\", at least one [[domain]] (id, keywords) and one [[agent]] (id, domain); [[domain]] and [[agent]] take the same keys as [[org.domain]] and [[org.agent]] in the README's \"Scenario format v1\" section",
+        }
+    }
+}
+
 /// Everything that can be wrong with a scenario or org file.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum ScenarioError {
@@ -39,8 +57,8 @@ pub enum ScenarioError {
     #[error("cannot read scenario file `{path}`: {reason} — check that the path exists and is a readable UTF-8 TOML file")]
     Read { path: String, reason: String },
     /// The file has no content (or only comments).
-    #[error("{file} is empty — a scenario needs at least [scenario] (name, duration), [org] (preset) and one [[load]]; see DESIGN.md §3")]
-    Empty { file: String },
+    #[error("{file} is empty — {}", .what.empty_help())]
+    Empty { file: String, what: InputKind },
     /// The text is not valid TOML.
     #[error("invalid TOML at {at}: {message} — fix the syntax at that position")]
     Syntax { at: Location, message: String },
@@ -87,14 +105,7 @@ impl ScenarioError {
     /// key's place in the scenario text, or its nearest enclosing table when
     /// the key was defaulted, or the `--set` argument it came from.
     pub fn invalid(source: &SourceInfo, key_path: &str, message: impl Into<String>) -> Self {
-        let index = SpanIndex::build(&source.text);
-        let overrides = super::overrides::override_paths(&source.overrides);
-        let ctx = Ctx {
-            origin: &source.path,
-            index: &index,
-            overrides: &overrides,
-        };
-        ctx.invalid(key_path, message)
+        Locator::scenario(source).invalid(key_path, message)
     }
 
     /// The location this error points at, if it has one.
@@ -107,6 +118,62 @@ impl ScenarioError {
             _ => None,
         }
     }
+}
+
+/// An owned [`Ctx`]: locates key paths of one scenario or org file after
+/// parsing (the org is resolved after the scenario's own validation).
+/// Built only when an error is reported, since indexing re-parses the text.
+pub struct Locator {
+    origin: String,
+    index: SpanIndex,
+    overrides: Vec<(String, String)>,
+}
+
+impl Locator {
+    /// Key paths of the scenario file, with its `--set` overrides.
+    pub fn scenario(source: &SourceInfo) -> Locator {
+        Locator {
+            origin: source.path.clone(),
+            index: SpanIndex::build(&source.text),
+            overrides: super::overrides::override_paths(&source.overrides),
+        }
+    }
+
+    /// Key paths of an org file (no overrides reach it).
+    pub fn org_file(origin: &str, text: &str) -> Locator {
+        Locator {
+            origin: origin.to_string(),
+            index: SpanIndex::build(text),
+            overrides: Vec::new(),
+        }
+    }
+
+    fn ctx(&self) -> Ctx<'_> {
+        Ctx {
+            origin: &self.origin,
+            index: &self.index,
+            overrides: &self.overrides,
+        }
+    }
+
+    pub fn invalid(&self, key_path: &str, message: impl Into<String>) -> ScenarioError {
+        self.ctx().invalid(key_path, message)
+    }
+
+    pub fn missing(&self, key_path: &str, help: impl Into<String>) -> ScenarioError {
+        self.ctx().missing(key_path, help)
+    }
+}
+
+/// `" — did you mean `X`?"` when a known id is close to `word`, else
+/// `" — <what>: …"` listing them; empty when nothing is known. The one
+/// did-you-mean engine ([`did_you_mean`]) for callers outside this module.
+pub fn suggest<'a>(word: &str, known: impl IntoIterator<Item = &'a str>, what: &str) -> String {
+    let known: Vec<&str> = known.into_iter().collect();
+    if known.is_empty() {
+        return String::new();
+    }
+    format!(" — {}", suggestion_hint(word, &known, what))
 }
 
 /// What error construction needs: the file name, where keys are, and which
@@ -212,13 +279,21 @@ pub(crate) fn did_you_mean<'k>(word: &str, known: &[&'k str]) -> Option<&'k str>
         .map(|(_, _, k)| k)
 }
 
-/// `` `a`, `b`, `c` ``
+/// Most items [`quoted_list`] spells out (an org may have thousands of ids).
+const MAX_LISTED: usize = 30;
+
+/// `` `a`, `b`, `c` ``, cut after [`MAX_LISTED`] items with a count of the rest.
 pub(crate) fn quoted_list(items: &[&str]) -> String {
-    items
+    let mut out = items
         .iter()
+        .take(MAX_LISTED)
         .map(|s| format!("`{s}`"))
         .collect::<Vec<_>>()
-        .join(", ")
+        .join(", ");
+    if items.len() > MAX_LISTED {
+        out.push_str(&format!(" and {} more", items.len() - MAX_LISTED));
+    }
+    out
 }
 
 /// True when `path` equals `ancestor` or lies inside it.

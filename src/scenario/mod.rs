@@ -20,7 +20,8 @@ mod slo;
 mod span;
 mod validate;
 
-pub use error::{Location, ScenarioError};
+pub(crate) use error::quoted_list;
+pub use error::{suggest, InputKind, Location, Locator, ScenarioError};
 pub use model::*;
 
 use error::Ctx;
@@ -41,6 +42,11 @@ pub struct OrgFile {
     pub description: String,
     pub domains: Vec<DomainSpec>,
     pub agents: Vec<AgentSpec>,
+    /// The file as given (path or `esa-105 (built-in)`), for messages.
+    pub origin: String,
+    /// Its text, so errors found while resolving the org can be located
+    /// (`Locator::org_file`).
+    pub text: Arc<str>,
 }
 
 /// Reads, overrides and validates the scenario at `path`. Relative paths in
@@ -63,7 +69,7 @@ pub fn parse_str(
     overrides: &[String],
 ) -> Result<Scenario, ScenarioError> {
     let index = SpanIndex::build(text);
-    let mut doc = parse_toml(origin, text, &index)?;
+    let mut doc = parse_toml(origin, text, &index, InputKind::Scenario)?;
     let applied = overrides::apply(&mut doc, overrides)?;
     let ctx = Ctx {
         origin,
@@ -83,14 +89,14 @@ pub fn parse_str(
 /// Parses a user org file with the same strictness as a scenario.
 pub fn parse_org_file(origin: &str, text: &str) -> Result<OrgFile, ScenarioError> {
     let index = SpanIndex::build(text);
-    let doc = parse_toml(origin, text, &index)?;
+    let doc = parse_toml(origin, text, &index, InputKind::Org)?;
     let ctx = Ctx {
         origin,
         index: &index,
         overrides: &[],
     };
     let raw: raw::RawOrgFile = raw::deserialize(doc, &ctx)?;
-    validate::org_file(&ctx, raw)
+    validate::org_file(&ctx, raw, Arc::from(text))
 }
 
 /// Reads a UTF-8 text file of bounded size; the error names the path.
@@ -115,7 +121,12 @@ fn read_text(path: &Path) -> Result<String, ScenarioError> {
 
 /// TOML text → table; syntax errors carry line:col; an empty document is
 /// its own error.
-fn parse_toml(origin: &str, text: &str, index: &SpanIndex) -> Result<toml::Table, ScenarioError> {
+fn parse_toml(
+    origin: &str,
+    text: &str,
+    index: &SpanIndex,
+    what: InputKind,
+) -> Result<toml::Table, ScenarioError> {
     let doc = text
         .parse::<toml::Table>()
         .map_err(|e| ScenarioError::Syntax {
@@ -129,6 +140,7 @@ fn parse_toml(origin: &str, text: &str, index: &SpanIndex) -> Result<toml::Table
     if doc.is_empty() {
         return Err(ScenarioError::Empty {
             file: origin.to_string(),
+            what,
         });
     }
     Ok(doc)

@@ -47,10 +47,56 @@ pub struct SourceInfo {
 pub enum Preset {
     /// Only the domains and agents the scenario defines.
     None,
-    /// A built-in org, by name (`"esa-105"`).
-    Builtin(String),
+    /// The built-in ESA 105-agent org (`"esa-105"`).
+    Esa105,
     /// A user org file, path resolved relative to the scenario file.
     File(String),
+}
+
+/// What kind of member an agent is. Numeric ids repeat across kinds (#10 is
+/// an expert and a layer), so an agent is always named by kind and id.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum AgentKind {
+    Ceo,
+    Chief,
+    Domain,
+    Layer,
+    Expert,
+    Operational,
+    LifeCeo,
+    /// A worker defined by a scenario (`preset = "none"`).
+    Worker,
+}
+
+impl AgentKind {
+    pub const ALL: [AgentKind; 8] = [
+        AgentKind::Ceo,
+        AgentKind::Chief,
+        AgentKind::Domain,
+        AgentKind::Layer,
+        AgentKind::Expert,
+        AgentKind::Operational,
+        AgentKind::LifeCeo,
+        AgentKind::Worker,
+    ];
+
+    /// The spelling in scenario and org files (`kind = "life-ceo"`).
+    pub fn name(self) -> &'static str {
+        match self {
+            AgentKind::Ceo => "ceo",
+            AgentKind::Chief => "chief",
+            AgentKind::Domain => "domain",
+            AgentKind::Layer => "layer",
+            AgentKind::Expert => "expert",
+            AgentKind::Operational => "operational",
+            AgentKind::LifeCeo => "life-ceo",
+            AgentKind::Worker => "worker",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<AgentKind> {
+        AgentKind::ALL.iter().copied().find(|k| k.name() == s)
+    }
 }
 
 /// `[org]`: the organisation and its protocol parameters.
@@ -58,7 +104,10 @@ pub enum Preset {
 pub struct OrgSpec {
     pub preset: Preset,
     pub hop_latency: SimDuration,
+    /// Orchestrator analyse/plan time, once per job.
     pub plan_time: SimDuration,
+    /// Domain coordinator planning time per dispatch stage (default: `plan_time`).
+    pub dispatch_time: SimDuration,
     pub heartbeat_interval: SimDuration,
     pub heartbeat_ttl: SimDuration,
     pub visibility_timeout: SimDuration,
@@ -119,8 +168,8 @@ pub struct DomainSpec {
 #[derive(Clone, Debug, Default)]
 pub struct AgentSpec {
     pub id: String,
-    /// `ceo | chief | domain | layer | expert | operational | life-ceo | worker`.
-    pub kind: Option<String>,
+    /// Parsed once, while validating; `None` keeps the preset's (or `worker`).
+    pub kind: Option<AgentKind>,
     pub name: Option<String>,
     /// The domain whose coordinator dispatches work to this agent.
     pub domain: Option<String>,

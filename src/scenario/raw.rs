@@ -48,6 +48,7 @@ pub(crate) struct RawOrg {
     pub preset: String,
     pub hop_latency: Option<RawDuration>,
     pub plan_time: Option<RawDuration>,
+    pub dispatch_time: Option<RawDuration>,
     pub heartbeat_interval: Option<RawDuration>,
     pub heartbeat_ttl: Option<RawDuration>,
     pub visibility_timeout: Option<RawDuration>,

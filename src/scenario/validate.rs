@@ -7,9 +7,11 @@ use super::error::{did_you_mean, quoted_list, suggestion_hint, Ctx, ScenarioErro
 use super::model::*;
 use super::raw::{RawAgent, RawDist, RawDomain, RawDuration, RawOrg, RawOrgFile, RawScenario};
 use super::{faults, loads, slo, OrgFile};
+use crate::core::routing::MAX_KEYWORD_BYTES;
 use crate::time::SimDuration;
 use std::collections::BTreeSet;
 use std::path::Path;
+use std::sync::Arc;
 
 type Result<T> = std::result::Result<T, ScenarioError>;
 
@@ -22,16 +24,6 @@ const MAX_MEMBERS: usize = 100_000;
 /// Most phases of an Erlang distribution.
 const MAX_ERLANG_K: i64 = 10_000;
 
-pub(crate) const AGENT_KINDS: [&str; 8] = [
-    "ceo",
-    "chief",
-    "domain",
-    "layer",
-    "expert",
-    "operational",
-    "life-ceo",
-    "worker",
-];
 const DISTS: [&str; 5] = ["exp", "const", "lognormal", "uniform", "erlang"];
 const PRESETS: [&str; 2] = ["none", "esa-105"];
 
@@ -128,10 +120,12 @@ fn org(ctx: &Ctx<'_>, raw: RawOrg, base_dir: &Path) -> Result<OrgSpec> {
     let closed = preset == Preset::None;
     check_members(ctx, "org.domain", "org.agent", &domains, &agents, closed)?;
     let fallback_domain = fallback_domain(ctx, raw.fallback_domain, &domains, closed)?;
+    let plan_time = dur_or(raw.plan_time, SimDuration::from_millis(5));
     Ok(OrgSpec {
         preset,
         hop_latency: dur_or(raw.hop_latency, SimDuration::from_millis(1)),
-        plan_time: dur_or(raw.plan_time, SimDuration::from_millis(5)),
+        plan_time,
+        dispatch_time: dur_or(raw.dispatch_time, plan_time),
         heartbeat_interval,
         heartbeat_ttl,
         visibility_timeout,
@@ -149,7 +143,7 @@ fn org(ctx: &Ctx<'_>, raw: RawOrg, base_dir: &Path) -> Result<OrgSpec> {
 fn preset(ctx: &Ctx<'_>, preset: &str, base_dir: &Path) -> Result<Preset> {
     match preset.trim() {
         "none" => Ok(Preset::None),
-        "esa-105" => Ok(Preset::Builtin("esa-105".into())),
+        "esa-105" => Ok(Preset::Esa105),
         p if p.ends_with(".toml") && p.len() > ".toml".len() => Ok(Preset::File(
             base_dir.join(p).to_string_lossy().into_owned(),
         )),
@@ -166,32 +160,26 @@ fn preset(ctx: &Ctx<'_>, preset: &str, base_dir: &Path) -> Result<Preset> {
     }
 }
 
+/// The presence rule only: with `preset = "none"` nothing supplies a
+/// default. Whether the id names a domain is checked once the org is
+/// resolved (`org::resolve`), against the preset and these entries merged.
 fn fallback_domain(
     ctx: &Ctx<'_>,
     given: Option<String>,
     domains: &[DomainSpec],
     closed: bool,
 ) -> Result<String> {
-    let key = "org.fallback_domain";
-    let Some(id) = given else {
-        if closed {
+    match given {
+        Some(id) => Ok(id),
+        None if closed => {
             let first = domains.first().map_or("Q", |d| d.id.as_str());
-            return Err(ctx.missing(
-                key,
+            Err(ctx.missing(
+                "org.fallback_domain",
                 format!("with preset = \"none\" add fallback_domain = \"{first}\" to [org]: the domain that gets a task no keyword matches"),
-            ));
+            ))
         }
-        return Ok("D9".to_string());
-    };
-    if closed && !domains.iter().any(|d| d.id == id) {
-        let ids: Vec<&str> = domains.iter().map(|d| d.id.as_str()).collect();
-        let hint = suggestion_hint(&id, &ids, "defined domains");
-        return Err(ctx.invalid(
-            key,
-            format!("fallback_domain \"{id}\" is not a defined [[org.domain]] id — {hint}"),
-        ));
+        None => Ok("D9".to_string()),
     }
-    Ok(id)
 }
 
 /// `[org.balancing]`. Balancing is the org's protocol, so it is on by
@@ -276,14 +264,31 @@ fn domains(ctx: &Ctx<'_>, prefix: &str, raw: &[RawDomain]) -> Result<Vec<DomainS
     raw.iter()
         .enumerate()
         .map(|(i, d)| {
+            let path = format!("{prefix}[{i}]");
             Ok(DomainSpec {
-                id: non_empty(ctx, &format!("{prefix}[{i}].id"), &d.id)?,
+                id: non_empty(ctx, &format!("{path}.id"), &d.id)?,
                 name: d.name.clone(),
-                keywords: d.keywords.clone(),
+                keywords: words(ctx, &format!("{path}.keywords"), &d.keywords)?,
                 reports_to: d.reports_to.clone(),
             })
         })
         .collect()
+}
+
+/// Routing words (`keywords`, `skills`): each at most [`MAX_KEYWORD_BYTES`],
+/// so the router's automaton stays small (the count is bounded per org,
+/// once the org is resolved).
+fn words(ctx: &Ctx<'_>, path: &str, list: &Option<Vec<String>>) -> Result<Option<Vec<String>>> {
+    for (j, w) in list.iter().flatten().enumerate() {
+        if w.len() > MAX_KEYWORD_BYTES {
+            let start: String = w.chars().take(20).collect();
+            return Err(ctx.invalid(
+                &format!("{path}[{j}]"),
+                format!("keyword \"{start}…\" is {} bytes long; a routing keyword is a word or short phrase of at most {MAX_KEYWORD_BYTES} bytes, so shorten it", w.len()),
+            ));
+        }
+    }
+    Ok(list.clone())
 }
 
 /// `[[org.agent]]` entries.
@@ -295,16 +300,23 @@ fn agents(ctx: &Ctx<'_>, prefix: &str, raw: &[RawAgent]) -> Result<Vec<AgentSpec
         .collect()
 }
 
+/// The agent kind, parsed once into [`AgentKind`].
+fn kind(ctx: &Ctx<'_>, path: &str, kind: Option<&str>) -> Result<Option<AgentKind>> {
+    let Some(kind) = kind else {
+        return Ok(None);
+    };
+    AgentKind::parse(kind).map(Some).ok_or_else(|| {
+        let kinds: Vec<&str> = AgentKind::ALL.iter().map(|k| k.name()).collect();
+        let hint = suggestion_hint(kind, &kinds, "kinds");
+        ctx.invalid(
+            &format!("{path}.kind"),
+            format!("unknown agent kind \"{kind}\" — {hint}"),
+        )
+    })
+}
+
 fn agent(ctx: &Ctx<'_>, path: &str, a: &RawAgent) -> Result<AgentSpec> {
-    if let Some(kind) = &a.kind {
-        if !AGENT_KINDS.contains(&kind.as_str()) {
-            let hint = suggestion_hint(kind, &AGENT_KINDS, "kinds");
-            return Err(ctx.invalid(
-                &format!("{path}.kind"),
-                format!("unknown agent kind \"{kind}\" — {hint}"),
-            ));
-        }
-    }
+    let kind = kind(ctx, path, a.kind.as_deref())?;
     let slots = match a.slots {
         Some(s) => Some(int_in(ctx, &format!("{path}.slots"), s, 1, MAX_SLOTS)? as u32),
         None => None,
@@ -315,11 +327,11 @@ fn agent(ctx: &Ctx<'_>, path: &str, a: &RawAgent) -> Result<AgentSpec> {
     };
     Ok(AgentSpec {
         id: non_empty(ctx, &format!("{path}.id"), &a.id)?,
-        kind: a.kind.clone(),
+        kind,
         name: a.name.clone(),
         domain: a.domain.clone(),
         reports_to: a.reports_to.clone(),
-        keywords: a.keywords.clone(),
+        keywords: words(ctx, &format!("{path}.keywords"), &a.keywords)?,
         slots,
         service,
         error_rate: a.error_rate.map(|f| f.0),
@@ -327,12 +339,15 @@ fn agent(ctx: &Ctx<'_>, path: &str, a: &RawAgent) -> Result<AgentSpec> {
         requires: a.requires.clone(),
         pool: a.pool.clone(),
         critical: a.critical,
-        skills: a.skills.clone(),
+        skills: words(ctx, &format!("{path}.skills"), &a.skills)?,
     })
 }
 
-/// Duplicate ids are always errors; in a closed org (preset "none", or an
-/// org file) every reference must also resolve within the file.
+/// Shape checks of one file's members: ids unique within each list, and a
+/// closed org (preset "none", or an org file) defines at least one domain
+/// and one agent. References between members (domains, `after`,
+/// `reports_to`, …) are checked once, after the preset and the scenario's
+/// entries are merged (`org::resolve`).
 fn check_members(
     ctx: &Ctx<'_>,
     dom_prefix: &str,
@@ -341,22 +356,9 @@ fn check_members(
     agents: &[AgentSpec],
     closed: bool,
 ) -> Result<()> {
-    let domain_ids = unique_ids(
-        ctx,
-        dom_prefix,
-        domains.iter().map(|d| d.id.as_str()),
-        &BTreeSet::new(),
-    )?;
-    let agent_ids = unique_ids(
-        ctx,
-        agent_prefix,
-        agents.iter().map(|a| a.id.as_str()),
-        &domain_ids,
-    )?;
-    if !closed {
-        return Ok(());
-    }
-    if domains.is_empty() || agents.is_empty() {
+    unique_ids(ctx, dom_prefix, domains.iter().map(|d| d.id.as_str()))?;
+    unique_ids(ctx, agent_prefix, agents.iter().map(|a| a.id.as_str()))?;
+    if closed && (domains.is_empty() || agents.is_empty()) {
         let what = if domains.is_empty() {
             dom_prefix
         } else {
@@ -367,105 +369,13 @@ fn check_members(
             format!("an org without a preset needs at least one [[{dom_prefix}]] (id, keywords) and one [[{agent_prefix}]] (id, domain)"),
         ));
     }
-    let dom_list: Vec<&str> = domain_ids.iter().copied().collect();
-    for (i, a) in agents.iter().enumerate() {
-        let path = format!("{agent_prefix}[{i}]");
-        check_agent_refs(ctx, &path, a, &dom_list, &agent_ids)?;
-    }
-    for (i, d) in domains.iter().enumerate() {
-        let all: BTreeSet<&str> = domain_ids.union(&agent_ids).copied().collect();
-        check_refs(
-            ctx,
-            &format!("{dom_prefix}[{i}].reports_to"),
-            d.reports_to.as_deref(),
-            &all,
-        )?;
-    }
     Ok(())
 }
 
-fn check_agent_refs(
-    ctx: &Ctx<'_>,
-    path: &str,
-    a: &AgentSpec,
-    domain_ids: &[&str],
-    agent_ids: &BTreeSet<&str>,
-) -> Result<()> {
-    let needs_domain = matches!(a.kind.as_deref(), None | Some("worker"));
-    match &a.domain {
-        None if !needs_domain => {}
-        None => {
-            return Err(ctx.missing(
-                &format!("{path}.domain"),
-                format!(
-                    "every worker agent of an org without a preset needs domain = one of {} (agents of another `kind`, e.g. \"chief\", may omit it)",
-                    quoted_list(domain_ids)
-                ),
-            ))
-        }
-        Some(d) if !domain_ids.contains(&d.as_str()) => {
-            let hint = suggestion_hint(d, domain_ids, "defined domains");
-            return Err(ctx.invalid(
-                &format!("{path}.domain"),
-                format!("domain \"{d}\" is not a defined domain id — {hint}"),
-            ));
-        }
-        Some(_) => {}
-    }
-    let all: BTreeSet<&str> = agent_ids
-        .iter()
-        .copied()
-        .chain(domain_ids.iter().copied())
-        .collect();
-    check_refs(
-        ctx,
-        &format!("{path}.reports_to"),
-        a.reports_to.as_deref(),
-        &all,
-    )?;
-    check_refs(ctx, &format!("{path}.after"), a.after.as_deref(), agent_ids)?;
-    check_refs(
-        ctx,
-        &format!("{path}.requires"),
-        a.requires.as_deref(),
-        agent_ids,
-    )
-}
-
-fn check_refs(
-    ctx: &Ctx<'_>,
-    path: &str,
-    refs: Option<&[String]>,
-    known: &BTreeSet<&str>,
-) -> Result<()> {
-    let known_list: Vec<&str> = known.iter().copied().collect();
-    for (j, r) in refs.unwrap_or_default().iter().enumerate() {
-        if !known.contains(r.as_str()) {
-            let hint = suggestion_hint(r, &known_list, "defined ids");
-            return Err(ctx.invalid(
-                &format!("{path}[{j}]"),
-                format!("\"{r}\" is not an id defined in this org — {hint}"),
-            ));
-        }
-    }
-    Ok(())
-}
-
-/// Ids must be unique within their list and not clash with `taken`.
-fn unique_ids<'a>(
-    ctx: &Ctx<'_>,
-    prefix: &str,
-    ids: impl Iterator<Item = &'a str>,
-    taken: &BTreeSet<&'a str>,
-) -> Result<BTreeSet<&'a str>> {
+/// Ids must be unique within their list.
+fn unique_ids<'a>(ctx: &Ctx<'_>, prefix: &str, ids: impl Iterator<Item = &'a str>) -> Result<()> {
     let mut seen = BTreeSet::new();
     for (i, id) in ids.enumerate() {
-        if taken.contains(id) {
-            return Err(ctx.invalid(
-                &format!("{prefix}[{i}].id"),
-                format!("id \"{id}\" is already used by a domain; agent and domain ids share one namespace (fault targets, reports_to), so rename one"),
-            ));
-        }
         if !seen.insert(id) {
             return Err(ctx.invalid(
                 &format!("{prefix}[{i}].id"),
@@ -473,7 +383,7 @@ fn unique_ids<'a>(
             ));
         }
     }
-    Ok(seen)
+    Ok(())
 }
 
 /// A service distribution table → [`Dist`].
@@ -593,7 +503,7 @@ pub(crate) fn only_keys(
 }
 
 /// A user org file → [`OrgFile`].
-pub(crate) fn org_file(ctx: &Ctx<'_>, raw: RawOrgFile) -> Result<OrgFile> {
+pub(crate) fn org_file(ctx: &Ctx<'_>, raw: RawOrgFile, text: Arc<str>) -> Result<OrgFile> {
     let name = non_empty(ctx, "name", &raw.name)?;
     let domains = domains(ctx, "domain", &raw.domain)?;
     let agents = agents(ctx, "agent", &raw.agent)?;
@@ -603,6 +513,8 @@ pub(crate) fn org_file(ctx: &Ctx<'_>, raw: RawOrgFile) -> Result<OrgFile> {
         description: raw.description.unwrap_or_default(),
         domains,
         agents,
+        origin: ctx.origin.to_string(),
+        text,
     })
 }
 
@@ -647,11 +559,12 @@ pub(crate) fn non_empty(ctx: &Ctx<'_>, path: &str, s: &str) -> Result<String> {
     Ok(s.to_string())
 }
 
+/// At most [`MAX_MEMBERS`] entries; the error points at the first one over.
 fn bounded(ctx: &Ctx<'_>, path: &str, n: usize) -> Result<()> {
     if n > MAX_MEMBERS {
         return Err(ctx.invalid(
-            path,
-            format!("{n} entries; at most {MAX_MEMBERS} are supported"),
+            &format!("{path}[{MAX_MEMBERS}]"),
+            format!("[[{path}]] has {n} entries; at most {MAX_MEMBERS} are supported"),
         ));
     }
     Ok(())

@@ -7,7 +7,8 @@ use rand::seq::index::sample;
 
 use super::rng::stream;
 use crate::core::{AgentIdx, DomainIdx, Node};
-use crate::org::{suggest, Org};
+use crate::org::Org;
+use crate::scenario::suggest;
 use crate::scenario::{FaultKind, FaultTarget, Scenario, ScenarioError};
 use crate::time::SimInstant;
 
@@ -77,7 +78,7 @@ pub fn resolve(scenario: &Scenario, org: &Org) -> Result<Vec<Fault>, ScenarioErr
                         .chain(org.domains.iter().map(|d| d.id.as_str()));
                     return Err(err(format!(
                         "fault target `{id}` is neither a worker agent nor a domain of the org{}",
-                        suggest(id, known)
+                        suggest(id, known, "worker agents and domains")
                     )));
                 }
             }
@@ -120,7 +121,7 @@ fn site(scenario: &Scenario, org: &Org, i: usize, id: &str) -> Result<Site, Scen
             &format!("fault[{i}].between"),
             format!(
                 "partition side `{id}` must be a domain id or \"orchestrator\"{}",
-                suggest(id, org.domains.iter().map(|d| d.id.as_str()))
+                suggest(id, org.domains.iter().map(|d| d.id.as_str()), "domains")
             ),
         )
     })
@@ -132,5 +133,31 @@ pub fn site_of(node: Node, pool_domain: impl Fn(Node) -> DomainIdx) -> Site {
         Node::Orchestrator => Site::Orchestrator,
         Node::Domain(d) => Site::Domain(d),
         other => Site::Domain(pool_domain(other)),
+    }
+}
+
+/// When the link between sites `a` and `b` is next up at or after `t`: a
+/// message sent at `t` waits through every partition of that link that is
+/// active then or starts before the previous one heals (a permanent one:
+/// practically forever).
+pub fn heal_time(faults: &[Fault], t: SimInstant, a: Site, b: Site) -> SimInstant {
+    const NEVER: SimInstant = SimInstant(u64::MAX / 2);
+    let mut heal = t;
+    // Each pass moves `heal` to a later partition end or stops, so it runs
+    // at most once per fault (plus one).
+    loop {
+        let later = faults
+            .iter()
+            .filter(|f| {
+                f.cut
+                    .is_some_and(|[x, y]| (a, b) == (x, y) || (a, b) == (y, x))
+            })
+            .filter(|f| f.start <= heal && f.end.is_none_or(|end| end > heal))
+            .map(|f| f.end.unwrap_or(NEVER))
+            .max();
+        match later {
+            Some(end) if end > heal => heal = end,
+            Some(_) | None => return heal,
+        }
     }
 }

@@ -7,6 +7,7 @@
 //! Nothing here reads the wall clock; a run is a pure function of the
 //! scenario and the seed.
 
+pub mod budget;
 pub mod dist;
 pub mod engine;
 pub mod faults;
@@ -21,6 +22,7 @@ use crate::metrics::{AgentLayout, Layout, Recorder};
 use crate::org::Org;
 use crate::scenario::{FaultKind, Scenario, ScenarioError};
 use crate::time::{SimDuration, SimInstant};
+pub use budget::Limits;
 use dist::Sampler;
 use engine::EventQueue;
 use rng::{stream, Stream};
@@ -52,15 +54,88 @@ enum Event {
     },
 }
 
-/// Per-agent fault state the driver applies when it samples.
-#[derive(Clone, Copy, Debug)]
+/// Per-agent fault state the driver applies when it samples. Faults stack:
+/// each kind keeps every active fault, and the agent is back to normal for
+/// a kind only when the last fault of that kind has ended.
+#[derive(Clone, Debug)]
 struct AgentFaults {
     /// Bumped on every crash: completions of older epochs were lost.
     epoch: u32,
+    /// Active crash faults; the process is down while any is.
+    crashes: u32,
+    /// Active heartbeat-loss faults; beats are lost while any is.
+    heartbeat_losses: u32,
+    /// Active slow faults as (fault index, factor), in start order.
+    slow: Vec<(u16, f64)>,
+    /// Active error faults as (fault index, rate), in start order.
+    errors: Vec<(u16, f64)>,
+    /// Product of the active slow factors (1 with none).
     slow_factor: f64,
-    extra_error: f64,
-    /// When the latest fault affecting the agent began.
-    since: Option<SimInstant>,
+    /// Π(1 − rate) over the active error faults: the chance an attempt
+    /// survives them all (1 with none).
+    error_survival: f64,
+    /// When the agent last went silent (its crash or heartbeat loss began
+    /// while it was beating): what detection and re-dispatch count from.
+    silent_since: Option<SimInstant>,
+}
+
+impl AgentFaults {
+    fn new() -> AgentFaults {
+        AgentFaults {
+            epoch: 0,
+            crashes: 0,
+            heartbeat_losses: 0,
+            slow: Vec::new(),
+            errors: Vec::new(),
+            slow_factor: 1.0,
+            error_survival: 1.0,
+            silent_since: None,
+        }
+    }
+
+    /// Its heartbeats do not get through (crashed, or lost on the way).
+    fn silent(&self) -> bool {
+        self.crashes > 0 || self.heartbeat_losses > 0
+    }
+
+    /// Counts a silencing fault in or out; remembers when silence began.
+    /// Returns the count after the change.
+    fn count_silence(&mut self, t: SimInstant, crash: bool, start: bool) -> u32 {
+        if start && !self.silent() {
+            self.silent_since = Some(t);
+        }
+        let count = if crash {
+            &mut self.crashes
+        } else {
+            &mut self.heartbeat_losses
+        };
+        debug_assert!(start || *count > 0, "a fault ended that never started");
+        *count = if start {
+            *count + 1
+        } else {
+            count.saturating_sub(1)
+        };
+        *count
+    }
+
+    fn set_slow(&mut self, index: u16, factor: f64, start: bool) {
+        stack(&mut self.slow, index, factor, start);
+        self.slow_factor = self.slow.iter().fold(1.0, |acc, (_, f)| acc * f);
+    }
+
+    fn set_error(&mut self, index: u16, rate: f64, start: bool) {
+        stack(&mut self.errors, index, rate, start);
+        self.error_survival = self.errors.iter().fold(1.0, |acc, (_, r)| acc * (1.0 - r));
+    }
+}
+
+/// Adds fault `index`'s value to an active-fault stack, or removes it.
+fn stack(active: &mut Vec<(u16, f64)>, index: u16, value: f64, start: bool) {
+    if start {
+        active.push((index, value));
+    } else {
+        active.retain(|(i, _)| *i != index);
+    }
 }
 
 /// Per-agent service: sampler, its stream, and the failure stream.
@@ -85,9 +160,37 @@ pub struct Sim {
     violations: Vec<String>,
     faults: Vec<faults::Fault>,
     agent_faults: Vec<AgentFaults>,
-    /// Active partitions: the two sides and when they heal.
-    cuts: Vec<([faults::Site; 2], Option<SimInstant>)>,
+    /// Per domain: active queue-outage faults; its queues refuse pushes
+    /// while any is.
+    outages: Vec<u32>,
+    /// Indices of the active partition faults.
+    cuts: Vec<u16>,
     timer_at: Option<SimInstant>,
+}
+
+/// How often (in events) [`Sim::run_with`] reports progress.
+pub const PROGRESS_EVERY: u64 = 1 << 16;
+
+/// Where a running simulation is.
+#[derive(Clone, Copy, Debug)]
+pub struct Progress {
+    pub events: u64,
+    pub now: SimInstant,
+    /// The end of duration + drain.
+    pub end: SimInstant,
+}
+
+/// A run stopped because it used up its event budget.
+#[derive(Clone, Copy, Debug, thiserror::Error)]
+#[error(
+    "the run used {events} events and reached only {} of {} simulated",
+    SimDuration(.at.0),
+    SimDuration(.end.0)
+)]
+pub struct BudgetExceeded {
+    pub events: u64,
+    pub at: SimInstant,
+    pub end: SimInstant,
 }
 
 /// The outcome of a run: the deterministic measurements plus the count of
@@ -104,7 +207,7 @@ impl Sim {
     /// Builds the org, the core and every stream from a scenario.
     pub fn build(scenario: &Scenario) -> Result<(Sim, Org), ScenarioError> {
         let org = Org::build(scenario)?;
-        let core = Core::new(org.core_config(scenario));
+        let core = Core::new(org.core_config(scenario)?);
         let seed = scenario.seed;
         let load_end = SimInstant::ZERO + scenario.duration;
         let mut services = Vec::with_capacity(org.agents.len());
@@ -140,15 +243,8 @@ impl Sim {
             scenario.interval.as_nanos(),
         );
         recorder.set_fault_window(fault_window(&faults));
-        let agent_faults = vec![
-            AgentFaults {
-                epoch: 0,
-                slow_factor: 1.0,
-                extra_error: 0.0,
-                since: None
-            };
-            org.agents.len()
-        ];
+        let agent_faults = vec![AgentFaults::new(); org.agents.len()];
+        let outages = vec![0; org.domains.len()];
         let sim = Sim {
             core,
             fel: EventQueue::with_capacity(1024),
@@ -167,6 +263,7 @@ impl Sim {
             violations: Vec::new(),
             faults,
             agent_faults,
+            outages,
             cuts: Vec::new(),
             timer_at: None,
         };
@@ -174,7 +271,56 @@ impl Sim {
     }
 
     /// Runs to the end of duration + drain (or until nothing is left).
-    pub fn run(mut self) -> RunOutput {
+    pub fn run(self) -> RunOutput {
+        match self.run_with(Limits::NONE, &mut |_| {}) {
+            Ok(output) => output,
+            Err(stop) => unreachable!("an unbounded run stopped: {stop}"),
+        }
+    }
+
+    /// Like [`Sim::run`], but stops with [`BudgetExceeded`] after
+    /// `limits.max_events` events, and calls `progress` every
+    /// [`PROGRESS_EVERY`] events (it must not touch the simulation: reports
+    /// stay a pure function of the scenario).
+    pub fn run_with(
+        mut self,
+        limits: Limits,
+        progress: &mut dyn FnMut(Progress),
+    ) -> Result<RunOutput, BudgetExceeded> {
+        self.schedule_start();
+        while let Some(t) = self.fel.peek_time() {
+            if t > self.hard_end {
+                break;
+            }
+            let events = self.fel.popped();
+            if events >= limits.max_events {
+                return Err(BudgetExceeded {
+                    events,
+                    at: t,
+                    end: self.hard_end,
+                });
+            }
+            if events.is_multiple_of(PROGRESS_EVERY) && events > 0 {
+                progress(Progress {
+                    events,
+                    now: t,
+                    end: self.hard_end,
+                });
+            }
+            let (t, event) = self.fel.pop().expect("peeked");
+            self.step(t, event);
+        }
+        let end = self.fel.now().max(self.load_end);
+        let end = if self.fel.is_empty() {
+            end
+        } else {
+            self.hard_end
+        };
+        Ok(self.finish(end))
+    }
+
+    /// The first arrival of every load and every fault's start and end.
+    fn schedule_start(&mut self) {
         for i in 0..self.loads.len() {
             self.schedule_next_arrival(i);
         }
@@ -196,20 +342,6 @@ impl Sim {
                 );
             }
         }
-        while let Some(t) = self.fel.peek_time() {
-            if t > self.hard_end {
-                break;
-            }
-            let (t, event) = self.fel.pop().expect("peeked");
-            self.step(t, event);
-        }
-        let end = self.fel.now().max(self.load_end);
-        let end = if self.fel.is_empty() {
-            end
-        } else {
-            self.hard_end
-        };
-        self.finish(end)
     }
 
     #[inline]
@@ -308,7 +440,7 @@ impl Sim {
                 } => {
                     self.recorder.on_start(t, agent, domain, queued_at);
                     if let Some(since) =
-                        orphan_of.and_then(|a| self.agent_faults[a.0 as usize].since)
+                        orphan_of.and_then(|a| self.agent_faults[a.0 as usize].silent_since)
                     {
                         self.recorder
                             .on_redispatch(t.saturating_since(since).as_nanos());
@@ -317,7 +449,7 @@ impl Sim {
                 }
                 Action::OutageRejected { .. } => self.recorder.on_outage_rejected(),
                 Action::AgentDead { agent } => {
-                    let since = self.agent_faults[agent.0 as usize].since.unwrap_or(t);
+                    let since = (self.agent_faults[agent.0 as usize].silent_since).unwrap_or(t);
                     self.recorder
                         .on_detection(agent, t, t.saturating_since(since).as_nanos());
                 }
@@ -367,12 +499,12 @@ impl Sim {
         let svc = self.services[agent.0 as usize]
             .as_mut()
             .expect("work started on an agent without a service");
-        let f = self.agent_faults[agent.0 as usize];
+        let f = &self.agent_faults[agent.0 as usize];
         let mut busy_ns = svc.sampler.sample(&mut svc.rng);
         if f.slow_factor != 1.0 {
             busy_ns = (busy_ns as f64 * f.slow_factor).round().max(1.0) as u64;
         }
-        let p_fail = 1.0 - (1.0 - svc.error_rate) * (1.0 - f.extra_error);
+        let p_fail = 1.0 - (1.0 - svc.error_rate) * f.error_survival;
         let ok = p_fail <= 0.0 || svc.error_rng.random::<f64>() >= p_fail;
         let event = Event::WorkDone {
             agent,
@@ -420,64 +552,95 @@ impl Sim {
             faults::site_of(from, domain_of),
             faults::site_of(to, domain_of),
         );
-        let mut heal = t;
-        for ([x, y], until) in &self.cuts {
-            if (a == *x && b == *y) || (a == *y && b == *x) {
-                heal = heal.max(until.unwrap_or(SimInstant(u64::MAX / 2)));
-            }
-        }
-        heal.saturating_since(t) + delay
+        faults::heal_time(&self.faults, t, a, b).saturating_since(t) + delay
     }
 
+    /// Fault `index` starts or ends. Faults of one kind stack per agent
+    /// (per domain for queue outages): only the transitions from none to
+    /// some and back reach the core.
     fn apply_fault(&mut self, t: SimInstant, index: usize, start: bool) {
-        let fault = self.faults[index].clone();
-        for &agent in &fault.agents {
-            let f = &mut self.agent_faults[agent.0 as usize];
-            if start {
-                f.since = Some(t);
-            }
-            match fault.kind {
-                FaultKind::Crash if start => {
-                    let domain = (self.core.config())
-                        .agent_domain(agent)
-                        .expect("faults target workers");
-                    self.recorder
-                        .on_agent_down(t, agent, domain, self.core.agent_busy(agent));
-                    self.agent_faults[agent.0 as usize].epoch += 1;
-                    self.core.handle(t, Input::AgentDown(agent));
-                }
-                FaultKind::Crash => self.core.handle(t, Input::AgentUp(agent)),
-                FaultKind::Slow { factor } => f.slow_factor = if start { factor } else { 1.0 },
-                FaultKind::Error { rate } => f.extra_error = if start { rate } else { 0.0 },
-                FaultKind::HeartbeatLoss => self
-                    .core
-                    .handle(t, Input::HeartbeatLoss { agent, lost: start }),
-                FaultKind::Partition { .. } | FaultKind::QueueOutage => {}
-            }
-        }
+        let fault = &self.faults[index];
+        let (agents, domains) = (fault.agents.clone(), fault.domains.clone());
+        let i = index as u16;
         match fault.kind {
+            FaultKind::Crash => {
+                for &a in &agents {
+                    self.crash(t, a, start);
+                }
+            }
+            FaultKind::HeartbeatLoss => {
+                for &a in &agents {
+                    self.lose_heartbeats(t, a, start);
+                }
+            }
+            FaultKind::Slow { factor } => {
+                for &a in &agents {
+                    self.agent_faults[a.0 as usize].set_slow(i, factor, start);
+                }
+            }
+            FaultKind::Error { rate } => {
+                for &a in &agents {
+                    self.agent_faults[a.0 as usize].set_error(i, rate, start);
+                }
+            }
             FaultKind::QueueOutage => {
-                for &domain in &fault.domains {
-                    self.core
-                        .handle(t, Input::QueueOutage { domain, on: start });
+                for &d in &domains {
+                    self.queue_outage(t, d, start);
                 }
             }
-            FaultKind::Partition { .. } => {
-                let cut = fault.cut.expect("resolved partition");
-                if start {
-                    self.cuts.push((cut, fault.end));
-                } else {
-                    self.cuts
-                        .retain(|(c, until)| !(*c == cut && *until == fault.end));
-                }
-            }
-            _ => {}
+            FaultKind::Partition { .. } if start => self.cuts.push(i),
+            FaultKind::Partition { .. } => self.cuts.retain(|&c| c != i),
+        }
+    }
+
+    /// A crash starts or ends; the process goes down with the first active
+    /// crash and comes back up with the last one's end.
+    fn crash(&mut self, t: SimInstant, agent: AgentIdx, start: bool) {
+        let f = &mut self.agent_faults[agent.0 as usize];
+        let active = f.count_silence(t, true, start);
+        if start && active == 1 {
+            f.epoch += 1;
+            let domain = (self.core.config())
+                .agent_domain(agent)
+                .expect("faults target workers");
+            self.recorder
+                .on_agent_down(t, agent, domain, self.core.agent_busy(agent));
+            self.core.handle(t, Input::AgentDown(agent));
+        } else if !start && active == 0 {
+            self.core.handle(t, Input::AgentUp(agent));
+        }
+    }
+
+    /// A heartbeat loss starts or ends; beats stop with the first active
+    /// loss and get through again after the last one's end.
+    fn lose_heartbeats(&mut self, t: SimInstant, agent: AgentIdx, start: bool) {
+        let f = &mut self.agent_faults[agent.0 as usize];
+        let active = f.count_silence(t, false, start);
+        if active == u32::from(start) {
+            self.core
+                .handle(t, Input::HeartbeatLoss { agent, lost: start });
+        }
+    }
+
+    /// A queue outage on `domain` starts or ends; its queues refuse pushes
+    /// from the first active outage to the last one's end.
+    fn queue_outage(&mut self, t: SimInstant, domain: DomainIdx, start: bool) {
+        let count = &mut self.outages[domain.0 as usize];
+        debug_assert!(start || *count > 0, "an outage ended that never started");
+        *count = if start {
+            *count + 1
+        } else {
+            count.saturating_sub(1)
+        };
+        if *count == u32::from(start) {
+            self.core
+                .handle(t, Input::QueueOutage { domain, on: start });
         }
     }
 
     fn finish(mut self, end: SimInstant) -> RunOutput {
         self.recorder.finish(end, &self.core);
-        let faulted = |a: AgentIdx| self.agent_faults[a.0 as usize].since.is_some();
+        let faulted = |a: AgentIdx| self.agent_faults[a.0 as usize].silent_since.is_some();
         self.recorder.set_stranded(self.core.stranded(faulted));
         let summary = self
             .recorder

@@ -151,7 +151,7 @@ fn random_faults(seed: u64) -> String {
 /// Balancing runs too (its moves interleave with requeues); even seeds
 /// let the CEO add slots, odd ones shed low-priority work.
 fn scenario_text(seed: u64) -> String {
-    let level4 = if seed % 2 == 0 {
+    let level4 = if seed.is_multiple_of(2) {
         "add-slots"
     } else {
         "shed-low"

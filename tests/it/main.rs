@@ -14,7 +14,10 @@
 mod cli;
 mod determinism;
 mod faults;
+mod hardening_cli;
+mod hardening_faults;
 mod hardening_metrics;
+mod hardening_org;
 mod org;
 mod props;
 mod queueing;
