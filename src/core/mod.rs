@@ -358,6 +358,8 @@ pub struct Stranded {
     /// Work items queued on a pool none of whose members can take work
     /// (every one down or unregistered).
     pub queued_without_live_member: u64,
+    /// Pushes parked by a queue outage that has not ended.
+    pub parked_by_outage: u64,
 }
 
 impl Stranded {
@@ -545,6 +547,7 @@ impl Core {
                 out.queued_without_live_member += state.queue.len() as u64;
             }
         }
+        out.parked_by_outage = self.outage.iter().map(|o| o.parked.len() as u64).sum();
         out
     }
 

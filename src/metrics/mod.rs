@@ -596,6 +596,7 @@ impl Recorder {
             orphans_waiting: s.orphans_waiting,
             held_by_down_agents: s.held_by_down_agents,
             queued_without_live_member: s.queued_without_live_member,
+            parked_by_outage: s.parked_by_outage,
         };
         let during_end = end.unwrap_or(self.end_ns).min(self.end_ns.max(start));
         f.throughput_during_per_min = per_min(

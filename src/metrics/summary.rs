@@ -49,7 +49,8 @@ pub struct Summary {
     pub recovery_time_ns: Option<u64>,
     /// False when work a fault stranded was still stranded at the end
     /// (`faults.stranded_at_end`): orphans never re-dispatched, work held
-    /// by a down agent, work queued on a pool with no live member.
+    /// by a down agent, work queued on a pool with no live member, pushes
+    /// parked by a queue outage.
     pub recovered: bool,
     pub work: WorkCounts,
     pub faults: FaultStats,
@@ -229,11 +230,16 @@ pub struct StrandedWork {
     pub held_by_down_agents: u64,
     /// Queued on a pool with no member able to take work.
     pub queued_without_live_member: u64,
+    /// Parked by a queue outage that had not ended.
+    pub parked_by_outage: u64,
 }
 
 impl StrandedWork {
     pub fn total(&self) -> u64 {
-        self.orphans_waiting + self.held_by_down_agents + self.queued_without_live_member
+        self.orphans_waiting
+            + self.held_by_down_agents
+            + self.queued_without_live_member
+            + self.parked_by_outage
     }
 }
 

@@ -133,8 +133,8 @@ fn stranded(w: &StrandedWork, out: &mut dyn Write) -> io::Result<()> {
     }
     writeln!(
         out,
-        "            not recovered at the end: {} orphaned work items never re-dispatched · {} held by a down agent · {} queued on a pool with no live member",
-        w.orphans_waiting, w.held_by_down_agents, w.queued_without_live_member
+        "            not recovered at the end: {} orphaned work items never re-dispatched · {} held by a down agent · {} queued on a pool with no live member · {} parked by a queue outage",
+        w.orphans_waiting, w.held_by_down_agents, w.queued_without_live_member, w.parked_by_outage
     )
 }
 

@@ -196,6 +196,20 @@ fn work_queued_on_a_pool_with_no_live_member_is_not_recovered() {
     assert_eq!(s["recovered"], false);
 }
 
+/// Unfixed: recovery 0 ns and PASS while every push after a permanent
+/// queue outage began was refused (the unfixed core re-sent them forever;
+/// the fixed core parks them) and no job finished again.
+#[test]
+fn work_parked_by_a_permanent_queue_outage_is_not_recovered() {
+    let outage = "\n[[fault]]\nat = \"90s\"\nkind = \"queue-outage\"\ntarget = \"Q\"\n";
+    let scenario = minute_jobs("outage", r#"recovery_time = "< 2m""#) + outage;
+    let (text, s) = run_scenario(&scenario, 1);
+    assert_contains(&text, &["recovery never", "parked by a queue outage"]);
+    let parked = &s["faults"]["stranded_at_end"]["parked_by_outage"];
+    assert!(parked.as_u64().unwrap() >= 8, "{parked}");
+    assert_eq!(s["recovered"], false);
+}
+
 /// A crash with a restart recovers: the recovery time is measured as
 /// before (not null), and a run without faults reports 0 and recovered.
 #[test]
