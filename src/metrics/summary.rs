@@ -66,8 +66,22 @@ pub struct Summary {
 pub struct ScenarioRef {
     pub name: String,
     pub seed: u64,
+    /// Covers the scenario bytes and every file in `inputs`.
     pub hash: String,
     pub overrides: Vec<String>,
+    /// Other files the run read (org file, traces); omitted when none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub inputs: Vec<InputRef>,
+}
+
+/// One input file of the run, as `summary.json` records it.
+#[derive(Clone, Debug, DeriveSerialize)]
+pub struct InputRef {
+    /// The scenario key naming it (`org.preset`, `load[0].arrival.file`).
+    pub key: String,
+    /// The path as written, relative to the scenario file.
+    pub path: String,
+    pub hash: String,
 }
 
 #[derive(Clone, Copy, Debug, DeriveSerialize)]

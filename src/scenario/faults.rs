@@ -6,6 +6,7 @@ use super::error::{suggestion_hint, Ctx, ScenarioError};
 use super::model::{FaultKind, FaultSpec, FaultTarget};
 use super::raw::RawFault;
 use super::validate::{non_empty, only_keys, positive, positive_f64};
+use super::MAX_HORIZON;
 use crate::time::SimDuration;
 
 type Result<T> = std::result::Result<T, ScenarioError>;
@@ -55,6 +56,7 @@ fn fault(ctx: &Ctx<'_>, path: &str, f: &RawFault) -> Result<FaultSpec> {
         Some(d) => Some(positive(ctx, &format!("{path}.duration"), d.0)?),
         None => None,
     };
+    within_horizon(ctx, path, f.at.0, duration)?;
     Ok(FaultSpec {
         at: f.at.0,
         kind,
@@ -120,16 +122,65 @@ fn kind(ctx: &Ctx<'_>, path: &str, f: &RawFault) -> Result<FaultKind> {
     })
 }
 
+/// A fault's window must end inside [`MAX_HORIZON`]; checked, so a late
+/// `at` plus a long `duration` cannot saturate to "never".
+fn within_horizon(
+    ctx: &Ctx<'_>,
+    path: &str,
+    at: SimDuration,
+    duration: Option<SimDuration>,
+) -> Result<()> {
+    let end = at
+        .as_nanos()
+        .checked_add(duration.map_or(0, |d| d.as_nanos()));
+    match end {
+        Some(end) if end <= MAX_HORIZON.as_nanos() => Ok(()),
+        _ => Err(ctx.invalid(
+            &format!("{path}.duration"),
+            format!("the fault ends after 36525d (100 years), the longest simulated time esa-sim supports: at ({at}) + duration must fit in it; shorten at or duration"),
+        )),
+    }
+}
+
+/// The two sides of a partition: different places, each a domain id or the
+/// orchestrator (written `"orchestrator"` or `"CEO"`, any case, and stored
+/// as `"orchestrator"`). Whether a domain id exists is checked when the
+/// org is built.
 fn between(ctx: &Ctx<'_>, path: &str, ids: Option<&[String]>) -> Result<[String; 2]> {
     let help =
-        "kind = \"partition\" needs between = two different ids, e.g. between = [\"D3\", \"D1\"]";
+        "kind = \"partition\" needs between = two different ids, each a domain id or \"orchestrator\" (also written \"CEO\"), e.g. between = [\"D3\", \"orchestrator\"]";
     let ids = ids.ok_or_else(|| ctx.missing(path, help))?;
-    match ids {
-        [a, b] if a != b && !a.trim().is_empty() && !b.trim().is_empty() => {
-            Ok([a.clone(), b.clone()])
-        }
-        _ => Err(ctx.invalid(path, help)),
+    let [a, b] = ids else {
+        return Err(ctx.invalid(path, format!("{} entries; {help}", ids.len())));
+    };
+    if a.trim().is_empty() || b.trim().is_empty() {
+        return Err(ctx.invalid(path, format!("an empty side; {help}")));
     }
+    let (a, b) = (place(a), place(b));
+    if a == b {
+        return Err(ctx.invalid(
+            path,
+            format!("both sides are the same place (`{a}`): a partition cuts messages between two places; {help}"),
+        ));
+    }
+    Ok([a, b])
+}
+
+/// The canonical name of a partition side.
+fn place(id: &str) -> String {
+    if is_orchestrator(id) {
+        ORCHESTRATOR.to_string()
+    } else {
+        id.to_string()
+    }
+}
+
+/// The orchestrator's partition-side name.
+const ORCHESTRATOR: &str = "orchestrator";
+
+/// `"orchestrator"` and `"CEO"` (any case) both name the orchestrator.
+pub fn is_orchestrator(id: &str) -> bool {
+    id.eq_ignore_ascii_case(ORCHESTRATOR) || id.eq_ignore_ascii_case("CEO")
 }
 
 /// `"L12"` → `Id`, `"random:3"` → `Random(3)`.

@@ -2,11 +2,14 @@
 //! trace files (a CSV column of arrival times, relative to the scenario).
 
 use super::error::{quoted_list, suggestion_hint, Ctx, ScenarioError};
-use super::model::{Arrival, LoadSpec, Priority, TaskSpec};
-use super::raw::{RawArrival, RawDuration, RawLoad, RawRate, RawTask};
+use super::model::{Arrival, InputFile, LoadSpec, Priority, TaskSpec};
+use super::raw::{within_horizon, RawArrival, RawDuration, RawLoad, RawRate, RawTask};
 use super::validate::{int_in, non_empty, only_keys, positive};
+use super::{sha256_tag_of, MAX_HORIZON};
 use crate::time::{Rate, SimDuration};
+use sha2::{Digest, Sha256};
 use std::collections::BTreeSet;
+use std::io::Read;
 use std::path::Path;
 
 type Result<T> = std::result::Result<T, ScenarioError>;
@@ -18,12 +21,17 @@ const MAX_TASKS: usize = 100_000;
 /// Most arrivals a trace file may hold.
 const MAX_TRACE_ROWS: usize = 50_000_000;
 const MAX_WEIGHT: i64 = 1_000_000;
+/// Largest sum of one load's task weights (the draw is a 32-bit
+/// `WeightedIndex`; a wider one would change every run's draws).
+const MAX_TOTAL_WEIGHT: u64 = u32::MAX as u64;
 
-/// All `[[load]]` entries; at least one is required.
+/// All `[[load]]` entries; at least one is required. Trace files read are
+/// added to `inputs`.
 pub(crate) fn loads(
     ctx: &Ctx<'_>,
     raw: Option<Vec<RawLoad>>,
     base_dir: &Path,
+    inputs: &mut Vec<InputFile>,
 ) -> Result<Vec<LoadSpec>> {
     let raw = raw.unwrap_or_default();
     if raw.is_empty() {
@@ -47,7 +55,13 @@ pub(crate) fn loads(
                 format!("duplicate load name \"{name}\"; give each [[load]] its own name"),
             ));
         }
-        let arrival = arrival(ctx, &format!("{path}.arrival"), &l.arrival, base_dir)?;
+        let arrival = arrival(
+            ctx,
+            &format!("{path}.arrival"),
+            &l.arrival,
+            base_dir,
+            inputs,
+        )?;
         let tasks = tasks(ctx, &format!("{path}.tasks"), &l.tasks)?;
         out.push(LoadSpec {
             name,
@@ -58,7 +72,13 @@ pub(crate) fn loads(
     Ok(out)
 }
 
-fn arrival(ctx: &Ctx<'_>, path: &str, a: &RawArrival, base_dir: &Path) -> Result<Arrival> {
+fn arrival(
+    ctx: &Ctx<'_>,
+    path: &str,
+    a: &RawArrival,
+    base_dir: &Path,
+    inputs: &mut Vec<InputFile>,
+) -> Result<Arrival> {
     let allowed = arrival_keys(ctx, path, a)?;
     let need = Need {
         ctx,
@@ -85,8 +105,13 @@ fn arrival(ctx: &Ctx<'_>, path: &str, a: &RawArrival, base_dir: &Path) -> Result
                 .as_deref()
                 .ok_or_else(|| ctx.missing(&key, need.help.clone()))?;
             let file = non_empty(ctx, &key, file)?;
-            let (file, times) = read_trace(ctx, &key, base_dir, &file)?;
-            Arrival::Trace { file, times }
+            let (shown, times, hash) = read_trace(ctx, &key, base_dir, &file)?;
+            inputs.push(InputFile {
+                key,
+                path: file,
+                hash,
+            });
+            Arrival::Trace { file: shown, times }
         }
     })
 }
@@ -178,7 +203,8 @@ fn tasks(ctx: &Ctx<'_>, path: &str, raw: &[RawTask]) -> Result<Vec<TaskSpec>> {
             format!("{} tasks; at most {MAX_TASKS} are supported", raw.len()),
         ));
     }
-    raw.iter()
+    let tasks = raw
+        .iter()
         .enumerate()
         .map(|(i, t)| {
             let p = format!("{path}[{i}]");
@@ -194,7 +220,22 @@ fn tasks(ctx: &Ctx<'_>, path: &str, raw: &[RawTask]) -> Result<Vec<TaskSpec>> {
                 priority: priority(ctx, &format!("{p}.priority"), t.priority.as_deref())?,
             })
         })
-        .collect()
+        .collect::<Result<Vec<_>>>()?;
+    total_weight(ctx, path, &tasks)?;
+    Ok(tasks)
+}
+
+/// The task draw sums the weights in 32 bits; a larger total is an error
+/// here rather than an overflow in the load generator.
+fn total_weight(ctx: &Ctx<'_>, path: &str, tasks: &[TaskSpec]) -> Result<()> {
+    let total: u64 = tasks.iter().map(|t| u64::from(t.weight)).sum();
+    if total > MAX_TOTAL_WEIGHT {
+        return Err(ctx.invalid(
+            path,
+            format!("the task weights add up to {total}; the total per load must be at most {MAX_TOTAL_WEIGHT}: weights are relative, so scale them down (e.g. divide each by 1000)"),
+        ));
+    }
+    Ok(())
 }
 
 fn priority(ctx: &Ctx<'_>, path: &str, p: Option<&str>) -> Result<Priority> {
@@ -211,27 +252,38 @@ fn priority(ctx: &Ctx<'_>, path: &str, p: Option<&str>) -> Result<Priority> {
 }
 
 /// Reads a trace CSV: one column of arrival times (seconds as numbers, or
-/// duration strings), optional header row, non-decreasing.
+/// duration strings), non-decreasing, each inside [`MAX_HORIZON`]. Only a
+/// first row that is not a number may be a header. Returns the path as
+/// shown in messages, the times and the file's hash.
 fn read_trace(
     ctx: &Ctx<'_>,
     key: &str,
     base_dir: &Path,
     file: &str,
-) -> Result<(String, Vec<SimDuration>)> {
+) -> Result<(String, Vec<SimDuration>, String)> {
     let full = base_dir.join(file);
     let shown = full.to_string_lossy().into_owned();
     let fail = |msg: String| ctx.invalid(key, format!("trace file `{shown}`: {msg}"));
+    let opened = std::fs::File::open(&full).map_err(|e| {
+        fail(format!(
+            "cannot read it ({e}); the path is relative to the scenario file's directory"
+        ))
+    })?;
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
         .trim(csv::Trim::All)
         .comment(Some(b'#'))
-        .from_path(&full)
-        .map_err(|e| {
-            fail(format!(
-                "cannot read it ({e}); the path is relative to the scenario file's directory"
-            ))
-        })?;
+        .from_reader(HashingReader::new(opened));
+    let times = trace_times(&mut reader, &fail)?;
+    let hash = reader.into_inner().finish();
+    Ok((shown, times, hash))
+}
+
+fn trace_times<R: Read>(
+    reader: &mut csv::Reader<R>,
+    fail: &dyn Fn(String) -> ScenarioError,
+) -> Result<Vec<SimDuration>> {
     let mut times: Vec<SimDuration> = Vec::new();
     for (row, record) in reader.records().enumerate() {
         let record = record.map_err(|e| fail(format!("{e}")))?;
@@ -243,11 +295,13 @@ fn read_trace(
             )));
         }
         let field = &record[0];
-        let Some(t) = parse_time(field) else {
-            if row == 0 {
-                continue; // a header row
+        let t = match parse_time(field) {
+            TraceField::Time(t) => t,
+            TraceField::Word if row == 0 => continue, // a header row
+            TraceField::Word => {
+                return Err(fail(format!("line {line}: `{field}` is not an arrival time; write seconds (12.5) or a duration (\"12.5s\")")));
             }
-            return Err(fail(format!("line {line}: `{field}` is not an arrival time; write seconds (12.5) or a duration (\"12.5s\")")));
+            TraceField::Bad(why) => return Err(fail(format!("line {line}: {why}"))),
         };
         if let Some(&prev) = times.last() {
             if t < prev {
@@ -264,17 +318,84 @@ fn read_trace(
     if times.is_empty() {
         return Err(fail("has no arrival times".into()));
     }
-    Ok((shown, times))
+    Ok(times)
 }
 
-/// `12.5` (seconds) or `"12.5s"`; negative and non-finite values are rejected.
-fn parse_time(field: &str) -> Option<SimDuration> {
+/// One field of a trace file.
+#[derive(Debug, PartialEq)]
+enum TraceField {
+    /// An arrival time.
+    Time(SimDuration),
+    /// Text that is not a number at all (a header, on the first row).
+    Word,
+    /// A number or duration that is not a valid arrival time, and why.
+    Bad(String),
+}
+
+/// `12.5` (seconds) or `"12.5s"`. A number that is negative, not finite or
+/// beyond the horizon is `Bad`, never a header.
+fn parse_time(field: &str) -> TraceField {
+    let hint = "write seconds (12.5) or a duration (\"12.5s\") from 0 to 36525d (100 years)";
     if let Ok(secs) = field.parse::<f64>() {
-        return (0.0..1.8e10)
-            .contains(&secs)
-            .then(|| SimDuration::from_secs_f64(secs));
+        return if !secs.is_finite() {
+            TraceField::Bad(format!("`{field}` is not a finite number; {hint}"))
+        } else if secs < 0.0 {
+            TraceField::Bad(format!(
+                "`{field}` is negative; arrival times count from the start of the run, so {hint}"
+            ))
+        } else if secs > MAX_HORIZON.as_secs_f64() {
+            TraceField::Bad(format!("`{field}` is later than 36525d (100 years), the longest simulated time esa-sim supports"))
+        } else {
+            TraceField::Time(SimDuration::from_secs_f64(secs))
+        };
     }
-    field.parse().ok()
+    let numeric = field
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_digit() || matches!(c, '.' | '-' | '+'));
+    if !numeric {
+        return TraceField::Word;
+    }
+    if field.starts_with('-') {
+        return TraceField::Bad(format!(
+            "`{field}` is negative; arrival times count from the start of the run, so {hint}"
+        ));
+    }
+    match field.parse::<SimDuration>() {
+        Ok(d) => match within_horizon(d, field) {
+            Ok(d) => TraceField::Time(d),
+            Err(why) => TraceField::Bad(why),
+        },
+        Err(e) => TraceField::Bad(format!("{e}; {hint}")),
+    }
+}
+
+/// A reader that hashes every byte read through it.
+struct HashingReader<R> {
+    inner: R,
+    hasher: Sha256,
+}
+
+impl<R: Read> HashingReader<R> {
+    fn new(inner: R) -> Self {
+        HashingReader {
+            inner,
+            hasher: Sha256::new(),
+        }
+    }
+
+    /// `"sha256:<hex>"` of everything read.
+    fn finish(self) -> String {
+        sha256_tag_of(self.hasher)
+    }
+}
+
+impl<R: Read> Read for HashingReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.hasher.update(&buf[..n]);
+        Ok(n)
+    }
 }
 
 #[cfg(test)]
@@ -283,10 +404,19 @@ mod tests {
 
     #[test]
     fn trace_times() {
-        assert_eq!(parse_time("1.5"), Some(SimDuration::from_millis(1_500)));
-        assert_eq!(parse_time("250ms"), Some(SimDuration::from_millis(250)));
-        assert_eq!(parse_time("-1"), None);
-        assert_eq!(parse_time("NaN"), None);
-        assert_eq!(parse_time("time"), None);
+        let time = |f: &str| match parse_time(f) {
+            TraceField::Time(t) => Some(t),
+            TraceField::Word | TraceField::Bad(_) => None,
+        };
+        assert_eq!(time("1.5"), Some(SimDuration::from_millis(1_500)));
+        assert_eq!(time("250ms"), Some(SimDuration::from_millis(250)));
+        assert_eq!(time("36525d"), Some(MAX_HORIZON));
+        assert_eq!(parse_time("time"), TraceField::Word);
+        assert_eq!(parse_time("arrival_s"), TraceField::Word);
+        for bad in [
+            "-1", "-0.5", "-2s", "NaN", "inf", "-inf", "1e300", "36526d", "+5s", "5x",
+        ] {
+            assert!(matches!(parse_time(bad), TraceField::Bad(_)), "{bad}");
+        }
     }
 }

@@ -22,16 +22,26 @@ mod validate;
 
 pub(crate) use error::quoted_list;
 pub use error::{suggest, InputKind, Location, Locator, ScenarioError};
+pub use faults::is_orchestrator;
 pub use model::*;
 
+use crate::time::SimDuration;
 use error::Ctx;
 use sha2::{Digest, Sha256};
 use span::SpanIndex;
 use std::path::Path;
 use std::sync::Arc;
 
-/// Largest scenario or org file read, in bytes.
+/// Largest scenario, org or trace file read, in bytes.
 const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
+
+/// The longest simulated time a scenario may describe: 100 years
+/// (36525d). Every duration in a scenario, `duration + drain`, a fault's
+/// `at + duration` and every trace time must fit in it. Time is `u64`
+/// nanoseconds (about 584 years), so any sum of two values inside the
+/// horizon, and every time-series boundary up to it, stays exact instead of
+/// saturating or wrapping.
+pub const MAX_HORIZON: SimDuration = SimDuration::from_secs(36_525 * 86_400);
 
 /// A user org file (`preset = "my-org.toml"`): top-level `name`,
 /// `description`, `[[domain]]` and `[[agent]]` with the same fields as
@@ -79,11 +89,46 @@ pub fn parse_str(
     let raw: raw::RawScenario = raw::deserialize(doc, &ctx)?;
     let source = SourceInfo {
         path: origin.to_string(),
-        hash: sha256_tag(text.as_bytes()),
+        hash: String::new(),
+        inputs: Vec::new(),
         overrides: overrides.to_vec(),
         text: Arc::from(text),
     };
-    validate::scenario(raw, &ctx, base_dir, source)
+    let mut scenario = validate::scenario(raw, &ctx, base_dir, source)?;
+    if let Preset::File(path) = &scenario.org.preset {
+        if let Some(org) = org_input(base_dir, path) {
+            scenario.source.inputs.insert(0, org);
+        }
+    }
+    scenario.source.hash = combined_hash(text, &scenario.source.inputs);
+    Ok(scenario)
+}
+
+/// The org file named by `preset`, hashed. The org is read and built from
+/// it later (`org`), which also reports a file it cannot read; a run never
+/// starts without it, so an unreadable file has nothing to hash.
+fn org_input(base_dir: &Path, full: &str) -> Option<InputFile> {
+    let bytes = read_bounded(Path::new(full)).ok()?;
+    let written = Path::new(full)
+        .strip_prefix(base_dir)
+        .map_or_else(|_| full.to_string(), |p| p.to_string_lossy().into_owned());
+    Some(InputFile {
+        key: "org.preset".into(),
+        path: written,
+        hash: sha256_tag(&bytes),
+    })
+}
+
+/// `sha256:` of the scenario text alone when it reads no other file (so
+/// such scenarios keep their hash), else of the text followed by one
+/// `\n<key>=<hash>` line per input.
+fn combined_hash(text: &str, inputs: &[InputFile]) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(text.as_bytes());
+    for input in inputs {
+        hasher.update(format!("\n{}={}", input.key, input.hash).as_bytes());
+    }
+    sha256_tag_of(hasher)
 }
 
 /// Parses a user org file with the same strictness as a scenario.
@@ -105,18 +150,23 @@ fn read_text(path: &Path) -> Result<String, ScenarioError> {
         path: path.display().to_string(),
         reason,
     };
-    let meta = std::fs::metadata(path).map_err(|e| fail(e.to_string()))?;
+    let bytes = read_bounded(path).map_err(fail)?;
+    String::from_utf8(bytes).map_err(|e| fail(format!("it is not UTF-8 text ({e})")))
+}
+
+/// The bytes of a regular file of at most [`MAX_FILE_BYTES`], or why not.
+fn read_bounded(path: &Path) -> Result<Vec<u8>, String> {
+    let meta = std::fs::metadata(path).map_err(|e| e.to_string())?;
     if meta.is_dir() {
-        return Err(fail("it is a directory, not a file".into()));
+        return Err("it is a directory, not a file".into());
     }
     if meta.len() > MAX_FILE_BYTES {
-        return Err(fail(format!(
+        return Err(format!(
             "it is {} bytes; the limit is {MAX_FILE_BYTES}",
             meta.len()
-        )));
+        ));
     }
-    let bytes = std::fs::read(path).map_err(|e| fail(e.to_string()))?;
-    String::from_utf8(bytes).map_err(|e| fail(format!("it is not UTF-8 text ({e})")))
+    std::fs::read(path).map_err(|e| e.to_string())
 }
 
 /// TOML text → table; syntax errors carry line:col; an empty document is
@@ -159,7 +209,14 @@ fn syntax_message(message: &str) -> String {
 
 /// `"sha256:<hex>"` of `bytes`.
 fn sha256_tag(bytes: &[u8]) -> String {
-    let digest = Sha256::digest(bytes);
+    let mut hasher = Sha256::new();
+    hasher.update(bytes);
+    sha256_tag_of(hasher)
+}
+
+/// `"sha256:<hex>"` of what `hasher` has seen.
+pub(crate) fn sha256_tag_of(hasher: Sha256) -> String {
+    let digest = hasher.finalize();
     let mut out = String::with_capacity(7 + 64);
     out.push_str("sha256:");
     for b in digest.iter() {

@@ -29,17 +29,34 @@ pub struct Scenario {
     pub source: SourceInfo,
 }
 
-/// The scenario's origin: path and a hash of its exact bytes.
+/// The scenario's origin: path and a hash of its exact bytes and of every
+/// other file the run reads.
 #[derive(Clone, Debug, Default)]
 pub struct SourceInfo {
     pub path: String,
-    /// `"sha256:<hex>"` of the file bytes (before `--set` overrides).
+    /// `"sha256:<hex>"` of the file bytes (before `--set` overrides) when
+    /// `inputs` is empty; else of the file bytes followed by one line
+    /// `\n<key>=<hash>` per input, in order, so changing any input changes it.
     pub hash: String,
+    /// Other files the run reads (an org file, trace files), in the order
+    /// the scenario names them.
+    pub inputs: Vec<InputFile>,
     /// The `--set` overrides applied, in order, as given (`key=value`).
     pub overrides: Vec<String>,
     /// The file text as read (before overrides), so later errors can point
     /// at a key's line and column (`SourceInfo::locate`).
     pub text: std::sync::Arc<str>,
+}
+
+/// A file besides the scenario that changes the run: an org file or a trace.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InputFile {
+    /// The key that names it (`org.preset`, `load[0].arrival.file`).
+    pub key: String,
+    /// The path as written in the scenario (relative to its directory).
+    pub path: String,
+    /// `"sha256:<hex>"` of its bytes.
+    pub hash: String,
 }
 
 /// Which org the scenario runs.

@@ -10,6 +10,7 @@
 //! into a [`ScenarioError`] with the key path and its line:col.
 
 use super::error::{Ctx, ScenarioError};
+use super::MAX_HORIZON;
 use crate::time::{Rate, SimDuration};
 use serde::de::{self, DeserializeOwned, Visitor};
 use serde::{Deserialize, Deserializer};
@@ -211,7 +212,8 @@ impl<'de> Deserialize<'de> for RawDuration {
                 f.write_str("a duration string like \"5s\" (units ns, us, ms, s, m, h, d)")
             }
             fn visit_str<E: de::Error>(self, s: &str) -> Result<RawDuration, E> {
-                s.parse().map(RawDuration).map_err(E::custom)
+                let d: SimDuration = s.parse().map_err(E::custom)?;
+                within_horizon(d, s).map(RawDuration).map_err(E::custom)
             }
         }
         d.deserialize_any(V)
@@ -262,6 +264,18 @@ impl<'de> Deserialize<'de> for RawFraction {
             }
         }
         d.deserialize_any(V)
+    }
+}
+
+/// Every scenario duration fits in [`MAX_HORIZON`], so sums of two of
+/// them (a fault's end, the run's end) cannot saturate.
+pub(crate) fn within_horizon(d: SimDuration, shown: &str) -> Result<SimDuration, String> {
+    if d <= MAX_HORIZON {
+        Ok(d)
+    } else {
+        Err(format!(
+            "`{shown}` is longer than 36525d (100 years), the longest simulated time esa-sim supports; write a shorter duration"
+        ))
     }
 }
 

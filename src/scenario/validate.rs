@@ -6,7 +6,7 @@
 use super::error::{did_you_mean, quoted_list, suggestion_hint, Ctx, ScenarioError};
 use super::model::*;
 use super::raw::{RawAgent, RawDist, RawDomain, RawDuration, RawOrg, RawOrgFile, RawScenario};
-use super::{faults, loads, slo, OrgFile};
+use super::{faults, loads, slo, OrgFile, MAX_HORIZON};
 use crate::core::routing::MAX_KEYWORD_BYTES;
 use crate::time::SimDuration;
 use std::collections::BTreeSet;
@@ -16,7 +16,21 @@ use std::sync::Arc;
 type Result<T> = std::result::Result<T, ScenarioError>;
 
 /// Most time-series buckets a run may have (`(duration + drain) / interval`).
-const MAX_BUCKETS: u64 = 1_000_000;
+/// Each bucket costs a row whatever the load: on the 105-agent org a
+/// million rows took 29 s of wall time and 127 MB of CSV; 100,000 (a day
+/// at 1 s, a year at 6 min) stay within a few seconds and ~13 MB.
+const MAX_BUCKETS: u64 = 100_000;
+/// Longest scenario name: it names the report directory.
+const MAX_NAME_LEN: usize = 100;
+/// Shortest balancing period: the load check runs every interval whatever
+/// the load, so the run costs (duration + drain) / interval checks; at 1ns
+/// an hour is 3.6e12 checks (a hang). At 1 s a day is 86,400 checks; the
+/// protocol's own period is 15 min.
+const MIN_BALANCING_INTERVAL: SimDuration = SimDuration::from_secs(1);
+/// Largest lognormal coefficient of variation. Beyond it the mean is
+/// carried by draws too rare for any run to see (σ² = ln(1 + cv²) > 9.2),
+/// and `cv²` overflows f64 above about 1.3e154.
+const MAX_CV: f64 = 100.0;
 /// Most slots one agent may have.
 const MAX_SLOTS: i64 = 1_000_000;
 /// Most domains or agents one org may define.
@@ -32,7 +46,7 @@ pub(crate) fn scenario(
     raw: RawScenario,
     ctx: &Ctx<'_>,
     base_dir: &Path,
-    source: SourceInfo,
+    mut source: SourceInfo,
 ) -> Result<Scenario> {
     let meta = raw.scenario.ok_or_else(|| ScenarioError::MissingTable {
         table: "scenario".into(),
@@ -44,7 +58,7 @@ pub(crate) fn scenario(
         file: ctx.origin.into(),
         help: "add an [org] table with preset = \"esa-105\" (the built-in org), or preset = \"none\" plus [[org.domain]] and [[org.agent]] entries".into(),
     })?;
-    let name = non_empty(ctx, "scenario.name", &meta.name)?;
+    let name = report_name(ctx, "scenario.name", &meta.name)?;
     let seed = int_in(ctx, "scenario.seed", meta.seed.unwrap_or(1), 0, i64::MAX)? as u64;
     let duration = positive(ctx, "scenario.duration", meta.duration.0)?;
     let warmup = dur_or(meta.warmup, SimDuration::ZERO);
@@ -60,7 +74,8 @@ pub(crate) fn scenario(
         "scenario.interval",
         dur_or(meta.interval, SimDuration::from_secs(60)),
     )?;
-    let buckets = (duration + drain).as_nanos() / interval.as_nanos();
+    let run_end = horizon(ctx, duration, drain)?;
+    let buckets = run_end.as_nanos() / interval.as_nanos();
     if buckets > MAX_BUCKETS {
         return Err(ctx.invalid(
             "scenario.interval",
@@ -68,7 +83,7 @@ pub(crate) fn scenario(
         ));
     }
     let org = org(ctx, org_raw, base_dir)?;
-    let loads = loads::loads(ctx, raw.load, base_dir)?;
+    let loads = loads::loads(ctx, raw.load, base_dir, &mut source.inputs)?;
     let faults = faults::faults(ctx, &raw.fault)?;
     let slos = slo::slos(ctx, raw.slo.as_ref())?;
     Ok(Scenario {
@@ -85,6 +100,43 @@ pub(crate) fn scenario(
         slos,
         source,
     })
+}
+
+/// `duration + drain`, checked to fit in [`MAX_HORIZON`] so no time in the
+/// run (time-series boundaries, fault ends) saturates or wraps.
+fn horizon(ctx: &Ctx<'_>, duration: SimDuration, drain: SimDuration) -> Result<SimDuration> {
+    match duration.as_nanos().checked_add(drain.as_nanos()) {
+        Some(end) if end <= MAX_HORIZON.as_nanos() => Ok(SimDuration(end)),
+        _ => Err(ctx.invalid(
+            "scenario.drain",
+            format!("duration ({duration}) + drain ({drain}) is longer than 36525d (100 years), the longest simulated time esa-sim supports; shorten duration or drain"),
+        )),
+    }
+}
+
+/// The scenario name is the default report directory (`reports/<name>/`),
+/// so it must be one safe path component: no separators, no `..`, nothing
+/// a shell or file system treats specially.
+fn report_name(ctx: &Ctx<'_>, path: &str, name: &str) -> Result<String> {
+    let allowed = "1 to 100 ASCII letters, digits, '-', '_' or '.', not starting with '.', e.g. name = \"my-scenario\"";
+    let problem = if name.is_empty() {
+        Some("it is empty".to_string())
+    } else if name.len() > MAX_NAME_LEN {
+        Some(format!("it is {} bytes long", name.len()))
+    } else if name.starts_with('.') {
+        Some("it starts with '.'".to_string())
+    } else {
+        name.chars()
+            .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')))
+            .map(|c| format!("it contains {c:?}"))
+    };
+    match problem {
+        None => Ok(name.to_string()),
+        Some(p) => Err(ctx.invalid(
+            path,
+            format!("scenario name {name:?} names the report directory (reports/<name>/), so it must be one safe path component: {allowed}; {p}"),
+        )),
+    }
 }
 
 /// `[org]` → [`OrgSpec`].
@@ -211,10 +263,12 @@ fn balancing(
         dur_or(raw.level4_delay, min(120)),
     ];
     let moves = int_in(ctx, "org.balancing.moves", raw.moves.unwrap_or(3), 1, 1_000)? as u32;
-    let interval = positive(
+    let interval = at_least(
         ctx,
         "org.balancing.interval",
         dur_or(raw.interval, SimDuration::from_secs(15 * 60)),
+        MIN_BALANCING_INTERVAL,
+        "the load check runs every interval whatever the load, so a shorter one makes the run's event count explode (the protocol checks every 15m)",
     )?;
     let level4 = match raw.level4.as_deref().unwrap_or("add-slots") {
         "add-slots" => Level4Action::AddSlots,
@@ -435,12 +489,7 @@ pub(crate) fn dist(ctx: &Ctx<'_>, path: &str, d: &RawDist) -> Result<Dist> {
         },
         "lognormal" => Dist::LogNormal {
             mean: need("mean", d.mean)?,
-            cv: positive_f64(
-                ctx,
-                &format!("{path}.cv"),
-                d.cv,
-                "dist = \"lognormal\" needs cv (e.g. cv = 0.6)",
-            )?,
+            cv: cv(ctx, &format!("{path}.cv"), d.cv)?,
         },
         "uniform" => uniform(ctx, path, d)?,
         _ => {
@@ -456,6 +505,23 @@ pub(crate) fn dist(ctx: &Ctx<'_>, path: &str, d: &RawDist) -> Result<Dist> {
             }
         }
     })
+}
+
+/// A lognormal's coefficient of variation: finite, in (0, [`MAX_CV`]].
+fn cv(ctx: &Ctx<'_>, path: &str, v: Option<f64>) -> Result<f64> {
+    let v = positive_f64(
+        ctx,
+        path,
+        v,
+        "dist = \"lognormal\" needs cv (e.g. cv = 0.6)",
+    )?;
+    if v > MAX_CV {
+        return Err(ctx.invalid(
+            path,
+            format!("cv = {v:?} is above {MAX_CV}: such a distribution's mean rests on draws too rare for a run to see; use a cv from just above 0 to {MAX_CV} (0.6 is a typical service time)"),
+        ));
+    }
+    Ok(v)
 }
 
 fn uniform(ctx: &Ctx<'_>, path: &str, d: &RawDist) -> Result<Dist> {
@@ -527,6 +593,23 @@ pub(crate) fn dur_or(v: Option<RawDuration>, default: SimDuration) -> SimDuratio
 pub(crate) fn positive(ctx: &Ctx<'_>, path: &str, d: SimDuration) -> Result<SimDuration> {
     if d.is_zero() {
         return Err(ctx.invalid(path, "must be greater than zero, e.g. \"1s\""));
+    }
+    Ok(d)
+}
+
+/// `d`, if it is at least `min`; `why` says what the lower bound protects.
+fn at_least(
+    ctx: &Ctx<'_>,
+    path: &str,
+    d: SimDuration,
+    min: SimDuration,
+    why: &str,
+) -> Result<SimDuration> {
+    if d < min {
+        return Err(ctx.invalid(
+            path,
+            format!("{d} is shorter than the minimum {min}: {why}; use at least \"{min}\""),
+        ));
     }
     Ok(d)
 }

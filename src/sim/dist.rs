@@ -29,7 +29,12 @@ impl Sampler {
     /// Builds the sampler; the scenario validator has already checked the
     /// parameters, so a failure here is reported, not panicked on.
     pub fn new(dist: &Dist) -> Result<Sampler, String> {
-        let err = |e: &dyn std::fmt::Display| format!("invalid distribution {dist:?}: {e}");
+        let err = |e: &dyn std::fmt::Display| {
+            format!(
+                "service distribution {} cannot be sampled ({e}); check its parameters",
+                describe(dist)
+            )
+        };
         Ok(match *dist {
             Dist::Exp { mean } => {
                 Sampler::Exp(Exp::new(1.0 / mean.as_secs_f64()).map_err(|e| err(&e))?)
@@ -64,6 +69,18 @@ impl Sampler {
     }
 }
 
+/// `lognormal(mean = 1.5s, cv = 0.6)`: a distribution as the scenario
+/// writes it.
+fn describe(dist: &Dist) -> String {
+    match *dist {
+        Dist::Exp { mean } => format!("exp(mean = {mean})"),
+        Dist::Const { value } => format!("const(value = {value})"),
+        Dist::LogNormal { mean, cv } => format!("lognormal(mean = {mean}, cv = {cv:?})"),
+        Dist::Uniform { min, max } => format!("uniform(min = {min}, max = {max})"),
+        Dist::Erlang { mean, k } => format!("erlang(mean = {mean}, k = {k})"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -77,6 +94,34 @@ mod tests {
         let m = xs.iter().sum::<f64>() / n as f64;
         let var = xs.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / n as f64;
         (m, var.sqrt() / m)
+    }
+
+    /// The validator's bounds (mean 1ns to 100 years, cv up to 100, k up to
+    /// 10,000) never make a sampler fail; outside them it fails with a
+    /// readable message, not a Debug dump.
+    #[test]
+    fn validated_extremes_build() {
+        let (lo, hi) = (SimDuration(1), crate::scenario::MAX_HORIZON);
+        for mean in [lo, hi] {
+            for dist in [
+                Dist::Exp { mean },
+                Dist::Const { value: mean },
+                Dist::LogNormal { mean, cv: 1e-300 },
+                Dist::LogNormal { mean, cv: 100.0 },
+                Dist::Uniform { min: lo, max: mean },
+                Dist::Erlang { mean, k: 1 },
+                Dist::Erlang { mean, k: 10_000 },
+            ] {
+                assert!(Sampler::new(&dist).is_ok(), "{dist:?}");
+            }
+        }
+        let bad = Dist::LogNormal {
+            mean: SimDuration::from_secs(1),
+            cv: 1e308,
+        };
+        let e = Sampler::new(&bad).unwrap_err();
+        assert!(e.contains("lognormal(mean = 1s, cv = 1e308)"), "{e}");
+        assert!(!e.contains("LogNormal {"), "{e}");
     }
 
     #[test]

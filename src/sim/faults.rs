@@ -9,7 +9,7 @@ use super::rng::stream;
 use crate::core::{AgentIdx, DomainIdx, Node};
 use crate::org::Org;
 use crate::scenario::suggest;
-use crate::scenario::{FaultKind, FaultTarget, Scenario, ScenarioError};
+use crate::scenario::{is_orchestrator, FaultKind, FaultTarget, Scenario, ScenarioError};
 use crate::time::SimInstant;
 
 /// Where a partition cuts: a domain (with its workers) or the orchestrator.
@@ -70,7 +70,7 @@ pub fn resolve(scenario: &Scenario, org: &Org) -> Result<Vec<Fault>, ScenarioErr
                             .copied()
                             .filter(|a| org.agents[a.0 as usize].domain == Some(d)),
                     );
-                } else if !matches!(f.kind, FaultKind::Partition { .. }) {
+                } else if !names_partition_side(&f.kind, id) {
                     let known = org
                         .agents
                         .iter()
@@ -84,10 +84,7 @@ pub fn resolve(scenario: &Scenario, org: &Org) -> Result<Vec<Fault>, ScenarioErr
             }
         }
         let cut = match &f.kind {
-            FaultKind::Partition { between } => Some([
-                site(scenario, org, i, &between[0])?,
-                site(scenario, org, i, &between[1])?,
-            ]),
+            FaultKind::Partition { between } => Some(cut(scenario, org, i, between)?),
             _ => None,
         };
         if matches!(f.kind, FaultKind::QueueOutage) && domains.is_empty() {
@@ -111,8 +108,47 @@ pub fn resolve(scenario: &Scenario, org: &Org) -> Result<Vec<Fault>, ScenarioErr
     Ok(out)
 }
 
+/// A partition's `target` is not used (the cut is `between`); written, it
+/// must still name something: an agent, a domain, or one of the two sides.
+fn names_partition_side(kind: &FaultKind, id: &str) -> bool {
+    match kind {
+        FaultKind::Partition { between } => between
+            .iter()
+            .any(|side| side == id || (is_orchestrator(side) && is_orchestrator(id))),
+        FaultKind::Crash
+        | FaultKind::Slow { .. }
+        | FaultKind::Error { .. }
+        | FaultKind::QueueOutage
+        | FaultKind::HeartbeatLoss => false,
+    }
+}
+
+/// The two sites a partition separates; they must differ.
+fn cut(
+    scenario: &Scenario,
+    org: &Org,
+    i: usize,
+    between: &[String; 2],
+) -> Result<[Site; 2], ScenarioError> {
+    let sites = [
+        site(scenario, org, i, &between[0])?,
+        site(scenario, org, i, &between[1])?,
+    ];
+    if sites[0] == sites[1] {
+        return Err(ScenarioError::invalid(
+            &scenario.source,
+            &format!("fault[{i}].between"),
+            format!(
+                "`{}` and `{}` are the same place, so the partition would cut nothing; name two different places (domain ids or \"orchestrator\")",
+                between[0], between[1]
+            ),
+        ));
+    }
+    Ok(sites)
+}
+
 fn site(scenario: &Scenario, org: &Org, i: usize, id: &str) -> Result<Site, ScenarioError> {
-    if id.eq_ignore_ascii_case("orchestrator") || id == "CEO" {
+    if is_orchestrator(id) {
         return Ok(Site::Orchestrator);
     }
     org.domain_index(id).map(Site::Domain).ok_or_else(|| {
@@ -120,7 +156,7 @@ fn site(scenario: &Scenario, org: &Org, i: usize, id: &str) -> Result<Site, Scen
             &scenario.source,
             &format!("fault[{i}].between"),
             format!(
-                "partition side `{id}` must be a domain id or \"orchestrator\"{}",
+                "partition side `{id}` must be a domain id or \"orchestrator\" (also written \"CEO\"){}",
                 suggest(id, org.domains.iter().map(|d| d.id.as_str()), "domains")
             ),
         )

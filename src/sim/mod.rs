@@ -17,7 +17,7 @@ pub mod workload;
 use rand::Rng;
 
 use crate::core::{Action, AgentIdx, Core, DomainIdx, Input, Msg, Node, TaskIdx, WorkKey};
-use crate::metrics::summary::{ScenarioRef, Summary};
+use crate::metrics::summary::{InputRef, ScenarioRef, Summary};
 use crate::metrics::{AgentLayout, Layout, Recorder};
 use crate::org::Org;
 use crate::scenario::{FaultKind, Scenario, ScenarioError};
@@ -218,7 +218,7 @@ impl Sim {
                     sampler: Sampler::new(&a.service).map_err(|e| {
                         ScenarioError::invalid(
                             &scenario.source,
-                            "org.agent",
+                            &service_key(scenario, &a.id),
                             format!("agent `{}`: {e}", a.id),
                         )
                     })?,
@@ -231,7 +231,10 @@ impl Sim {
         let mut first_task = 0u32;
         let mut loads = Vec::new();
         for (i, l) in scenario.loads.iter().enumerate() {
-            loads.push(LoadGen::new(seed, i, l, first_task, load_end));
+            let load = LoadGen::new(seed, i, l, first_task, load_end).map_err(|e| {
+                ScenarioError::invalid(&scenario.source, &format!("load[{i}].tasks"), e)
+            })?;
+            loads.push(load);
             first_task += l.tasks.len() as u32;
         }
         let faults = faults::resolve(scenario, &org)?;
@@ -258,6 +261,7 @@ impl Sim {
                 seed,
                 hash: scenario.source.hash.clone(),
                 overrides: scenario.source.overrides.clone(),
+                inputs: input_refs(scenario),
             },
             last_time: SimInstant::ZERO,
             violations: Vec::new(),
@@ -659,6 +663,26 @@ impl Sim {
 
 /// Job conservation: every arrived job has exactly one result or is still
 /// in flight.
+/// Where an agent's service distribution is written: its `[[org.agent]]`
+/// entry if it sets `service`, else `[org.defaults]`.
+fn service_key(scenario: &Scenario, id: &str) -> String {
+    match (scenario.org.agents.iter()).position(|a| a.id == id && a.service.is_some()) {
+        Some(i) => format!("org.agent[{i}].service"),
+        None => "org.defaults.service".to_string(),
+    }
+}
+
+/// The run's input files for `summary.json`.
+fn input_refs(scenario: &Scenario) -> Vec<InputRef> {
+    (scenario.source.inputs.iter())
+        .map(|f| InputRef {
+            key: f.key.clone(),
+            path: f.path.clone(),
+            hash: f.hash.clone(),
+        })
+        .collect()
+}
+
 fn conservation_violations(summary: &Summary, core: &Core) -> Vec<String> {
     let mut out = Vec::new();
     let all = &summary.jobs_all;

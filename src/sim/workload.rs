@@ -86,8 +86,14 @@ pub struct LoadGen {
     end_ns: u64,
 }
 
+/// An exponential gap at `rate`; `None` for a zero (or invalid) rate, which
+/// never arrives.
 fn exp_at(rate: Rate) -> Option<Exp<f64>> {
-    (rate.per_s() > 0.0).then(|| Exp::new(rate.per_s()).expect("positive rate"))
+    if rate.per_s() > 0.0 {
+        Exp::new(rate.per_s()).ok()
+    } else {
+        None
+    }
 }
 
 fn process_for(arrival: &Arrival) -> Process {
@@ -138,23 +144,28 @@ fn process_for(arrival: &Arrival) -> Process {
 
 impl LoadGen {
     /// The generator for load `index`; its tasks are numbered from `first_task`.
+    /// Fails (with the reason, for the caller to locate at `load[i].tasks`)
+    /// if the task weights cannot be drawn from: none, all zero, or a total
+    /// above `u32::MAX` — the scenario validator rejects all three first.
     pub fn new(
         seed: u64,
         index: usize,
         spec: &LoadSpec,
         first_task: u32,
         end: SimInstant,
-    ) -> LoadGen {
+    ) -> Result<LoadGen, String> {
         let weights: Vec<u32> = spec.tasks.iter().map(|t| t.weight).collect();
-        LoadGen {
+        let tasks = WeightedIndex::new(weights)
+            .map_err(|e| format!("the task weights cannot be drawn from ({e}); give each task a weight from 1 and keep their total at most {}", u32::MAX))?;
+        Ok(LoadGen {
             process: process_for(&spec.arrival),
-            tasks: WeightedIndex::new(weights).expect("validated: non-empty, positive weights"),
+            tasks,
             first_task,
             single_task: spec.tasks.len() == 1,
             rng: stream(seed, &format!("load/{index}/{}", spec.name)),
             last_ns: 0,
             end_ns: end.as_nanos(),
-        }
+        })
     }
 
     /// The next arrival: its time and the task drawn for it; `None` once the
