@@ -16,6 +16,7 @@ mod determinism;
 mod faults;
 mod hardening_cli;
 mod hardening_faults;
+mod hardening_input;
 mod hardening_metrics;
 mod hardening_org;
 mod org;
