@@ -14,6 +14,7 @@
 mod cli;
 mod determinism;
 mod faults;
+mod fuzz;
 mod hardening_cli;
 mod hardening_faults;
 mod hardening_input;
