@@ -2,7 +2,7 @@
 //! summary, giving a verdict with the measured value in the metric's
 //! canonical unit (ns, jobs/min, fraction, count).
 
-use crate::metrics::summary::{DomainSummary, SloVerdict, Summary};
+use crate::metrics::summary::{DomainSummary, Latency, QueueWait, SloVerdict, Summary};
 use crate::org::Org;
 use crate::scenario::{suggest, MetricUnit, Scenario, ScenarioError, SloMetric, SloScope, SloSpec};
 
@@ -63,25 +63,25 @@ fn measure(slo: &SloSpec, s: &Summary) -> Option<f64> {
     }
 }
 
-/// A whole-run metric. `None` only for the recovery time of a run that
-/// did not recover.
+/// A whole-run metric. `None` when the run gives it no value: the
+/// recovery time of a run that did not recover, or a latency or queue wait
+/// when nothing was measured (no evidence never passes a target).
 fn global(metric: SloMetric, s: &Summary) -> Option<f64> {
-    let l = &s.latency_ns;
     match metric {
         SloMetric::Throughput => Some(s.throughput_per_min),
-        SloMetric::LatencyMean => Some(l.mean),
-        SloMetric::LatencyP50 => Some(l.p50 as f64),
-        SloMetric::LatencyP90 => Some(l.p90 as f64),
-        SloMetric::LatencyP95 => Some(l.p95 as f64),
-        SloMetric::LatencyP99 => Some(l.p99 as f64),
-        SloMetric::LatencyP999 => Some(l.p999 as f64),
-        SloMetric::LatencyMax => Some(l.max as f64),
+        SloMetric::LatencyMean
+        | SloMetric::LatencyP50
+        | SloMetric::LatencyP90
+        | SloMetric::LatencyP95
+        | SloMetric::LatencyP99
+        | SloMetric::LatencyP999
+        | SloMetric::LatencyMax => latency(metric, &s.latency_ns),
         SloMetric::Completion => Some(s.completion),
         SloMetric::FailedJobs => Some(s.jobs.failed as f64),
         SloMetric::PartialJobs => Some(s.jobs.partial as f64),
         SloMetric::LostJobs => Some(s.jobs.lost as f64),
         SloMetric::RecoveryTime => s.recovery_time_ns.map(|ns| ns as f64),
-        SloMetric::QueueWaitMean => Some(s.queue_wait_ns.mean),
+        SloMetric::QueueWaitMean => wait_mean(&s.queue_wait_ns),
         SloMetric::Utilization => Some(s.utilization),
     }
 }
@@ -90,9 +90,30 @@ fn global(metric: SloMetric, s: &Summary) -> Option<f64> {
 /// per-domain form ([`SloMetric::not_per_domain`]): validation rejects
 /// them, and they must never fall back to the global value.
 fn domain(metric: SloMetric, d: &DomainSummary) -> Option<f64> {
-    let l = &d.latency_ns;
     match metric {
         SloMetric::Throughput => Some(d.throughput_per_min),
+        SloMetric::LatencyMean
+        | SloMetric::LatencyP50
+        | SloMetric::LatencyP90
+        | SloMetric::LatencyP95
+        | SloMetric::LatencyP99
+        | SloMetric::LatencyP999
+        | SloMetric::LatencyMax => latency(metric, &d.latency_ns),
+        SloMetric::Completion => Some(d.completion),
+        SloMetric::FailedJobs => Some(d.failed as f64),
+        SloMetric::PartialJobs => Some(d.partial as f64),
+        SloMetric::QueueWaitMean => wait_mean(&d.queue_wait_ns),
+        SloMetric::Utilization => Some(d.utilization),
+        SloMetric::LostJobs | SloMetric::RecoveryTime => None,
+    }
+}
+
+/// A latency metric; `None` when no result was measured.
+fn latency(metric: SloMetric, l: &Latency) -> Option<f64> {
+    if l.count == 0 {
+        return None;
+    }
+    match metric {
         SloMetric::LatencyMean => Some(l.mean),
         SloMetric::LatencyP50 => Some(l.p50 as f64),
         SloMetric::LatencyP90 => Some(l.p90 as f64),
@@ -100,11 +121,18 @@ fn domain(metric: SloMetric, d: &DomainSummary) -> Option<f64> {
         SloMetric::LatencyP99 => Some(l.p99 as f64),
         SloMetric::LatencyP999 => Some(l.p999 as f64),
         SloMetric::LatencyMax => Some(l.max as f64),
-        SloMetric::Completion => Some(d.completion),
-        SloMetric::FailedJobs => Some(d.failed as f64),
-        SloMetric::PartialJobs => Some(d.partial as f64),
-        SloMetric::QueueWaitMean => Some(d.queue_wait_ns.mean),
-        SloMetric::Utilization => Some(d.utilization),
-        SloMetric::LostJobs | SloMetric::RecoveryTime => None,
+        SloMetric::Throughput
+        | SloMetric::Completion
+        | SloMetric::FailedJobs
+        | SloMetric::PartialJobs
+        | SloMetric::LostJobs
+        | SloMetric::RecoveryTime
+        | SloMetric::QueueWaitMean
+        | SloMetric::Utilization => None,
     }
+}
+
+/// Mean queue wait; `None` when no work item started in the window.
+fn wait_mean(w: &QueueWait) -> Option<f64> {
+    (w.count > 0).then_some(w.mean)
 }

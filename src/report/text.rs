@@ -221,11 +221,13 @@ fn truncate(s: &str, n: usize) -> String {
     }
 }
 
-/// A measured value in its unit's natural form; a missing one (the
-/// recovery time of a run that never recovered) is "never".
+/// A measured value in its unit's natural form; a missing one is "never"
+/// for a recovery time (the run did not recover) and "no data" otherwise
+/// (nothing was measured: no job finished, no work item started).
 pub fn fmt_measured(v: &SloVerdict) -> String {
     let Some(m) = v.measured else {
-        return "never".to_string();
+        let never = v.metric.ends_with("recovery_time");
+        return if never { "never" } else { "no data" }.to_string();
     };
     match v.unit {
         "ns" => fmt_ns(m),

@@ -341,3 +341,51 @@ fn slo_errors_say_what_is_wrong_and_never_echo_the_bad_value() {
         );
     }
 }
+
+/// A latency target used to pass on no evidence: with no job finished the
+/// histogram reports 0, so `latency_max < 1s` passed. Now a latency or
+/// queue-wait SLO with nothing measured fails, and says "no data".
+#[test]
+fn latency_slos_fail_when_no_job_finished() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = crate::write_file(
+        dir.path(),
+        "stuck.toml",
+        r#"[scenario]
+name = "stuck"
+duration = "1m"
+drain = "0s"
+[org]
+preset = "none"
+fallback_domain = "Q"
+hop_latency = "0s"
+plan_time = "0s"
+[[org.domain]]
+id = "Q"
+[[org.agent]]
+id = "server"
+domain = "Q"
+slots = 1
+service = { dist = "const", value = "1h" }
+[[load]]
+arrival = { process = "constant", rate = "1/s" }
+tasks = [{ text = "job" }]
+[slo]
+latency_max = "< 1s"
+domain.Q.latency_mean = "< 1s"
+lost_jobs = "== 0"
+"#,
+    );
+    let out_dir = dir.path().join("out");
+    let out = crate::run(&["run", &path, "--out", out_dir.to_str().unwrap()], 1);
+    let text = crate::stdout(&out);
+    crate::assert_contains(&text, &["no data", "FAIL"]);
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out_dir.join("summary.json")).unwrap()).unwrap();
+    let slo = summary["slo"].as_array().unwrap();
+    assert_eq!(slo[0]["metric"], "latency_max");
+    assert!(slo[0]["measured"].is_null(), "{}", slo[0]);
+    assert_eq!(slo[0]["pass"], false);
+    assert_eq!(slo[1]["pass"], false);
+    assert_eq!(slo[2]["pass"], true);
+}
