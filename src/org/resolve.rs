@@ -78,16 +78,7 @@ fn load_preset(scenario: &Scenario) -> Result<OrgFile> {
             text: "".into(),
         }),
         Preset::Esa105 => parse_org_file("esa-105 (built-in)", ESA_105),
-        Preset::File(path) => {
-            let text = std::fs::read_to_string(path).map_err(|e| {
-                ScenarioError::invalid(
-                    &scenario.source,
-                    "org.preset",
-                    format!("cannot read org file `{path}`: {e}; the path is relative to the scenario file"),
-                )
-            })?;
-            parse_org_file(path, &text)
-        }
+        Preset::File { path, text } => parse_org_file(path, text),
     }
 }
 

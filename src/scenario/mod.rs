@@ -95,28 +95,25 @@ pub fn parse_str(
         text: Arc::from(text),
     };
     let mut scenario = validate::scenario(raw, &ctx, base_dir, source)?;
-    if let Preset::File(path) = &scenario.org.preset {
-        if let Some(org) = org_input(base_dir, path) {
-            scenario.source.inputs.insert(0, org);
-        }
+    if let Preset::File { path, text } = &scenario.org.preset {
+        let org = org_input(base_dir, path, text);
+        scenario.source.inputs.insert(0, org);
     }
     scenario.source.hash = combined_hash(text, &scenario.source.inputs);
     Ok(scenario)
 }
 
-/// The org file named by `preset`, hashed. The org is read and built from
-/// it later (`org`), which also reports a file it cannot read; a run never
-/// starts without it, so an unreadable file has nothing to hash.
-fn org_input(base_dir: &Path, full: &str) -> Option<InputFile> {
-    let bytes = read_bounded(Path::new(full)).ok()?;
+/// The org file named by `preset`, hashed (the same text the org is built
+/// from: the file is read once, at validation).
+fn org_input(base_dir: &Path, full: &str, text: &str) -> InputFile {
     let written = Path::new(full)
         .strip_prefix(base_dir)
         .map_or_else(|_| full.to_string(), |p| p.to_string_lossy().into_owned());
-    Some(InputFile {
+    InputFile {
         key: "org.preset".into(),
         path: written,
-        hash: sha256_tag(&bytes),
-    })
+        hash: sha256_tag(text.as_bytes()),
+    }
 }
 
 /// `sha256:` of the scenario text alone when it reads no other file (so
@@ -146,12 +143,16 @@ pub fn parse_org_file(origin: &str, text: &str) -> Result<OrgFile, ScenarioError
 
 /// Reads a UTF-8 text file of bounded size; the error names the path.
 fn read_text(path: &Path) -> Result<String, ScenarioError> {
-    let fail = |reason: String| ScenarioError::Read {
+    read_utf8(path).map_err(|reason| ScenarioError::Read {
         path: path.display().to_string(),
         reason,
-    };
-    let bytes = read_bounded(path).map_err(fail)?;
-    String::from_utf8(bytes).map_err(|e| fail(format!("it is not UTF-8 text ({e})")))
+    })
+}
+
+/// The text of a UTF-8 file of at most [`MAX_FILE_BYTES`], or why not.
+pub(crate) fn read_utf8(path: &Path) -> Result<String, String> {
+    let bytes = read_bounded(path)?;
+    String::from_utf8(bytes).map_err(|e| format!("it is not UTF-8 text ({e})"))
 }
 
 /// The bytes of a regular file of at most [`MAX_FILE_BYTES`], or why not.

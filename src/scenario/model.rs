@@ -66,8 +66,12 @@ pub enum Preset {
     None,
     /// The built-in ESA 105-agent org (`"esa-105"`).
     Esa105,
-    /// A user org file, path resolved relative to the scenario file.
-    File(String),
+    /// A user org file: its path (resolved relative to the scenario file)
+    /// and its text, read once when the scenario is loaded.
+    File {
+        path: String,
+        text: std::sync::Arc<str>,
+    },
 }
 
 /// What kind of member an agent is. Numeric ids repeat across kinds (#10 is

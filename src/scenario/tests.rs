@@ -548,8 +548,11 @@ fn preset_none_checks_domains() {
     assert_has(&e, &["org.agent[0].kind", "unknown agent kind"]);
     let e = err(&MMC.replace("preset = \"none\"", "preset = \"esa105\""));
     assert_has(&e, &["org.preset", "did you mean \"esa-105\"?"]);
-    let s = parse(&MMC.replace("preset = \"none\"", "preset = \"orgs/mine.toml\"")).unwrap();
-    assert_eq!(s.org.preset, Preset::File("./orgs/mine.toml".into()));
+    let e = err(&MMC.replace("preset = \"none\"", "preset = \"orgs/mine.toml\""));
+    assert_has(
+        &e,
+        &["org.preset", "cannot read org file `./orgs/mine.toml`"],
+    );
 }
 
 #[test]

@@ -196,9 +196,19 @@ fn preset(ctx: &Ctx<'_>, preset: &str, base_dir: &Path) -> Result<Preset> {
     match preset.trim() {
         "none" => Ok(Preset::None),
         "esa-105" => Ok(Preset::Esa105),
-        p if p.ends_with(".toml") && p.len() > ".toml".len() => Ok(Preset::File(
-            base_dir.join(p).to_string_lossy().into_owned(),
-        )),
+        p if p.ends_with(".toml") && p.len() > ".toml".len() => {
+            let path = base_dir.join(p).to_string_lossy().into_owned();
+            let text = super::read_utf8(Path::new(&path)).map_err(|reason| {
+                ctx.invalid(
+                    "org.preset",
+                    format!("cannot read org file `{path}`: {reason}; the path is relative to the scenario file"),
+                )
+            })?;
+            Ok(Preset::File {
+                path,
+                text: text.into(),
+            })
+        }
         p => {
             let hint = match did_you_mean(p, &PRESETS) {
                 Some(best) => format!("did you mean \"{best}\"? "),
