@@ -2,10 +2,10 @@
 //! pipe, `check` of several files, an unwritable `--out`, and runs too big
 //! to finish (refused up front, or stopped by the event budget).
 
+use std::path::Path;
 use std::process::Stdio;
-use std::time::Duration;
 
-use crate::{assert_contains, data, esa_sim, run, stderr, stdout};
+use crate::{assert_contains, data, run, run_in, stderr, stdout};
 
 /// `esa-sim check a.toml b.toml | head -1` used to exit 101: `println!`
 /// panics when the reader has gone. The pipe here is closed before esa-sim
@@ -104,8 +104,9 @@ fn unwritable_out_is_reported_before_the_run() {
 #[test]
 fn a_run_far_too_big_is_refused_up_front() {
     let dir = tempfile::tempdir().unwrap();
-    let out = esa_sim()
-        .args([
+    let out = run_in(
+        Path::new(env!("CARGO_MANIFEST_DIR")),
+        &[
             "run",
             "scenarios/mmc.toml",
             "--set",
@@ -114,11 +115,9 @@ fn a_run_far_too_big_is_refused_up_front() {
             "scenario.duration=1h",
             "--out",
             dir.path().to_str().unwrap(),
-        ])
-        .timeout(Duration::from_secs(60))
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+        ],
+        2,
+    );
     assert_contains(
         &stderr(&out),
         &["expects about 3.600e9 jobs", "--max-jobs", "duration 1h"],

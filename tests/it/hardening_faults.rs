@@ -10,11 +10,10 @@
 //! stacking cases use the domain id and the agent id as the two targets.
 
 use std::path::Path;
-use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::{esa_sim, stderr, stdout, write_file};
+use crate::{run_scenario, u, Run};
 
 const BASE: &str = r#"
 [scenario]
@@ -61,63 +60,45 @@ slots = 50
 service = { dist = "const", value = "1s" }
 "#;
 
-/// Runs `BASE + extra` with `--set` overrides into a fresh directory and
-/// returns the directory; asserts exit 0 (no SLOs) and no panic, with a
-/// hang guard.
-fn run_scenario(extra: &str, sets: &[&str]) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    let file = write_file(dir.path(), "s.toml", &format!("{BASE}{extra}"));
-    let out_dir = dir.path().join("out");
-    let mut args = vec![
-        "run".to_string(),
-        file,
-        "-q".to_string(),
-        "--out".to_string(),
-        out_dir.to_str().unwrap().to_string(),
-    ];
+/// Runs `BASE + extra` with `--set` overrides (exit 0: no SLOs).
+fn run_stack(extra: &str, sets: &[&str]) -> Run {
+    let mut args = vec!["-q"];
     for s in sets {
-        args.push("--set".to_string());
-        args.push(s.to_string());
+        args.extend(["--set", s]);
     }
-    let out = esa_sim()
-        .args(&args)
-        .timeout(Duration::from_secs(60))
-        .output()
-        .expect("esa-sim starts");
-    let err = stderr(&out);
-    assert!(
-        !err.contains("panicked"),
-        "esa-sim {args:?} panicked:\n{err}"
-    );
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "esa-sim {args:?}: expected exit 0 (a kill means it hung)\n--- stdout\n{}\n--- stderr\n{err}",
-        stdout(&out)
-    );
-    dir
+    run_scenario(&format!("{BASE}{extra}"), &args, 0)
 }
 
-fn summary(dir: &Path) -> Value {
-    serde_json::from_slice(&std::fs::read(dir.join("out/summary.json")).unwrap()).unwrap()
+/// One `[[fault]]` table: `kind` on `target` from `at`, for `duration`
+/// (`None`: for good), with `param` (`factor = 2.0`, …) when not empty.
+fn fault(at: &str, kind: &str, target: &str, duration: Option<&str>, param: &str) -> String {
+    let mut t = format!("\n[[fault]]\nat = \"{at}\"\nkind = \"{kind}\"\ntarget = \"{target}\"\n");
+    if !param.is_empty() {
+        t.push_str(&format!("{param}\n"));
+    }
+    if let Some(d) = duration {
+        t.push_str(&format!("duration = \"{d}\"\n"));
+    }
+    t
 }
 
-fn u(v: &Value, path: &str) -> u64 {
-    v.pointer(path)
-        .and_then(Value::as_u64)
-        .unwrap_or_else(|| panic!("no integer at {path} in {v:#}"))
+/// A partition of the link between `a` and `b` from `at`, for `duration`.
+fn partition(at: &str, [a, b]: [&str; 2], duration: &str) -> String {
+    format!(
+        "\n[[fault]]\nat = \"{at}\"\nkind = \"partition\"\nbetween = [\"{a}\", \"{b}\"]\nduration = \"{duration}\"\n"
+    )
 }
 
 /// The measured window's jobs and latency with arrivals in `[from, to)`.
 fn window(extra: &str, from: &str, to: &str) -> Value {
-    let dir = run_scenario(
+    run_stack(
         extra,
         &[
             &format!("scenario.warmup={from}"),
             &format!("scenario.duration={to}"),
         ],
-    );
-    summary(dir.path())
+    )
+    .summary()
 }
 
 /// Unfixed: the agent crash ending at 3m restarted W1 although the
@@ -125,19 +106,8 @@ fn window(extra: &str, from: &str, to: &str) -> Value {
 /// after 200 s completed (and 2 orphans were re-dispatched on it).
 #[test]
 fn agent_crash_ending_inside_a_permanent_domain_crash_keeps_it_down() {
-    let faults = r#"
-[[fault]]
-at = "1m"
-kind = "crash"
-target = "X"
-
-[[fault]]
-at = "2m"
-kind = "crash"
-target = "W1"
-duration = "1m"
-"#;
-    let s = window(faults, "200s", "5m");
+    let faults = fault("1m", "crash", "X", None, "") + &fault("2m", "crash", "W1", Some("1m"), "");
+    let s = window(&faults, "200s", "5m");
     assert_eq!(u(&s, "/jobs/arrived"), 200);
     assert_eq!(u(&s, "/jobs/completed"), 0, "W1 worked after 3m: {s:#}");
     assert_eq!(u(&s, "/jobs/in_flight_at_end"), 200);
@@ -152,24 +122,11 @@ duration = "1m"
 /// the still-active domain fault was cancelled).
 #[test]
 fn slow_factors_multiply_and_outlive_each_other() {
-    let faults = r#"
-[[fault]]
-at = "0s"
-kind = "slow"
-target = "X"
-factor = 2.0
-duration = "10m"
-
-[[fault]]
-at = "1m"
-kind = "slow"
-target = "W1"
-factor = 3.0
-duration = "1m"
-"#;
+    let faults = fault("0s", "slow", "X", Some("10m"), "factor = 2.0")
+        + &fault("1m", "slow", "W1", Some("1m"), "factor = 3.0");
     // (arrivals from, to, service time with the active factors)
     for (from, to, want_s) in [("0s", "50s", 2), ("70s", "110s", 6), ("3m", "5m", 2)] {
-        let s = window(faults, from, to);
+        let s = window(&faults, from, to);
         let (p50, max) = (u(&s, "/latency_ns/p50"), u(&s, "/latency_ns/max"));
         let want = want_s * 1_000_000_000;
         for got in [p50, max] {
@@ -185,24 +142,11 @@ duration = "1m"
 /// later rate replaced the earlier) and 0 % after the 1-minute one ended.
 #[test]
 fn error_rates_combine_and_outlive_each_other() {
-    let faults = r#"
-[[fault]]
-at = "0s"
-kind = "error"
-target = "X"
-rate = "50%"
-duration = "10m"
-
-[[fault]]
-at = "1m"
-kind = "error"
-target = "W1"
-rate = "50%"
-duration = "1m"
-"#;
+    let faults = fault("0s", "error", "X", Some("10m"), "rate = \"50%\"")
+        + &fault("1m", "error", "W1", Some("1m"), "rate = \"50%\"");
     // 1 − (1 − 0.5)(1 − 0.5) = 75 % with both, 50 % with one.
     for (from, to, lo, hi) in [("70s", "110s", 0.65, 0.85), ("3m", "5m", 0.4, 0.6)] {
-        let s = window(faults, from, to);
+        let s = window(&faults, from, to);
         let failed = u(&s, "/jobs/failed") as f64 / u(&s, "/jobs/arrived") as f64;
         assert!(
             (lo..=hi).contains(&failed),
@@ -216,19 +160,9 @@ duration = "1m"
 /// 200 jobs arriving after 200 s completed.
 #[test]
 fn crash_ending_keeps_a_permanent_heartbeat_loss_silent() {
-    let faults = r#"
-[[fault]]
-at = "1m"
-kind = "heartbeat-loss"
-target = "W1"
-
-[[fault]]
-at = "2m"
-kind = "crash"
-target = "W1"
-duration = "1m"
-"#;
-    let s = window(faults, "200s", "5m");
+    let faults =
+        fault("1m", "heartbeat-loss", "W1", None, "") + &fault("2m", "crash", "W1", Some("1m"), "");
+    let s = window(&faults, "200s", "5m");
     assert_eq!(u(&s, "/jobs/completed"), 0, "W1 came back: {s:#}");
     assert_eq!(u(&s, "/jobs/in_flight_at_end"), 200);
     let detections = s.pointer("/faults/detections").unwrap().as_array().unwrap();
@@ -242,20 +176,9 @@ duration = "1m"
 /// 190–230 s ran at once (1 s latency).
 #[test]
 fn queue_outages_on_one_domain_stack() {
-    let faults = r#"
-[[fault]]
-at = "1m"
-kind = "queue-outage"
-target = "X"
-duration = "2m"
-
-[[fault]]
-at = "2m"
-kind = "queue-outage"
-target = "W1"
-duration = "2m"
-"#;
-    let s = window(faults, "190s", "230s");
+    let faults = fault("1m", "queue-outage", "X", Some("2m"), "")
+        + &fault("2m", "queue-outage", "W1", Some("2m"), "");
+    let s = window(&faults, "190s", "230s");
     assert_eq!(u(&s, "/jobs/completed"), 80, "{s:#}");
     // The earliest arrival (190 s) waits until 240 s.
     assert!(u(&s, "/latency_ns/max") >= 50_000_000_000, "{s:#}");
@@ -267,20 +190,9 @@ duration = "2m"
 /// last beat at 300 s + ttl 30 s).
 #[test]
 fn detection_counts_from_the_crash_not_a_later_slow_window() {
-    let faults = r#"
-[[fault]]
-at = "300s"
-kind = "crash"
-target = "W1"
-
-[[fault]]
-at = "325s"
-kind = "slow"
-target = "W1"
-factor = 2.0
-duration = "1s"
-"#;
-    let s = detection_run(faults);
+    let faults = fault("300s", "crash", "W1", None, "")
+        + &fault("325s", "slow", "W1", Some("1s"), "factor = 2.0");
+    let s = detection_run(&faults);
     assert_eq!(
         u(&s, "/faults/detections/0/detected_after_ns"),
         30_000_000_000
@@ -293,19 +205,9 @@ duration = "1s"
 /// with its heartbeat loss at 300 s (30 s).
 #[test]
 fn detection_counts_from_when_the_agent_went_silent() {
-    let faults = r#"
-[[fault]]
-at = "300s"
-kind = "heartbeat-loss"
-target = "W1"
-duration = "2m"
-
-[[fault]]
-at = "310s"
-kind = "crash"
-target = "W1"
-"#;
-    let s = detection_run(faults);
+    let faults = fault("300s", "heartbeat-loss", "W1", Some("2m"), "")
+        + &fault("310s", "crash", "W1", None, "");
+    let s = detection_run(&faults);
     assert_eq!(
         u(&s, "/faults/detections/0/detected_after_ns"),
         30_000_000_000
@@ -315,15 +217,15 @@ target = "W1"
 
 /// An 8-minute run with W1 and a replica W2, heartbeats every 10 s, ttl 30 s.
 fn detection_run(faults: &str) -> Value {
-    let dir = run_scenario(
+    let s = run_stack(
         &format!("{REPLICA}{faults}"),
         &[
             "scenario.duration=8m",
             "org.heartbeat_interval=10s",
             "org.heartbeat_ttl=30s",
         ],
-    );
-    let s = summary(dir.path());
+    )
+    .summary();
     let detections = s.pointer("/faults/detections").unwrap().as_array().unwrap();
     assert_eq!(detections.len(), 1, "{s:#}");
     s
@@ -334,7 +236,6 @@ fn detection_run(faults: &str) -> Value {
 /// end: each is counted once, nothing is lost, the jobs stay in flight.
 #[test]
 fn permanent_queue_outage_parks_work_and_finishes() {
-    let dir = tempfile::tempdir().unwrap();
     let text = r#"
 [scenario]
 name = "perm-outage"
@@ -350,26 +251,10 @@ retry_backoff = "0s"
 [[load]]
 arrival = { process = "poisson", rate = "60/min" }
 tasks = [{ text = "Run the nightly ETL batch" }]
-
-[[fault]]
-at = "1m"
-kind = "queue-outage"
-target = "D3"
-"#;
-    let file = write_file(dir.path(), "perm.toml", text);
-    let out_dir = dir.path().join("out");
-    let out = esa_sim()
-        .args(["run", &file, "-q", "--out", out_dir.to_str().unwrap()])
-        .timeout(Duration::from_secs(60))
-        .output()
-        .expect("esa-sim starts");
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "hung or failed:\n{}",
-        stderr(&out)
-    );
-    let s = summary(dir.path());
+"#
+    .to_string()
+        + &fault("1m", "queue-outage", "D3", None, "");
+    let s = run_scenario(&text, &["-q"], 0).summary();
     // The text selects two D3 pools (L12, L20): two pushes per job.
     let (arrived, in_flight) = (
         u(&s, "/jobs_all/arrived"),
@@ -398,15 +283,8 @@ target = "D3"
 /// delivered when the outage ends; every job completes.
 #[test]
 fn temporary_queue_outage_delivers_parked_work_when_it_ends() {
-    let faults = r#"
-[[fault]]
-at = "1m"
-kind = "queue-outage"
-target = "X"
-duration = "1m"
-"#;
-    let dir = run_scenario(faults, &["org.retry_backoff=1s"]);
-    let s = summary(dir.path());
+    let faults = fault("1m", "queue-outage", "X", Some("1m"), "");
+    let s = run_stack(&faults, &["org.retry_backoff=1s"]).summary();
     let arrived = u(&s, "/jobs_all/arrived");
     assert_eq!(u(&s, "/jobs_all/completed"), arrived, "{s:#}");
     assert_eq!(u(&s, "/jobs_all/in_flight_at_end"), 0);
@@ -423,21 +301,10 @@ duration = "1m"
 /// busy during it. Now they wait until the link is up at 3m.
 #[test]
 fn back_to_back_partitions_hold_messages_until_the_link_is_up() {
-    let faults = r#"
-[[fault]]
-at = "1m"
-kind = "partition"
-between = ["X", "orchestrator"]
-duration = "1m"
-
-[[fault]]
-at = "2m"
-kind = "partition"
-between = ["orchestrator", "X"]
-duration = "1m"
-"#;
-    let dir = run_scenario(faults, &[]);
-    let csv = std::fs::read_to_string(dir.path().join("out/timeseries.csv")).unwrap();
+    let faults = partition("1m", ["X", "orchestrator"], "1m")
+        + &partition("2m", ["orchestrator", "X"], "1m");
+    let r = run_stack(&faults, &[]);
+    let csv = std::fs::read_to_string(r.out_dir().join("timeseries.csv")).unwrap();
     let mut lines = csv.lines();
     let header: Vec<&str> = lines.next().unwrap().split(',').collect();
     let util = header.iter().position(|c| *c == "X_util").unwrap();
@@ -446,7 +313,7 @@ duration = "1m"
         .expect("a row for 2m–3m");
     let busy: f64 = row.split(',').nth(util).unwrap().parse().unwrap();
     assert_eq!(busy, 0.0, "W1 worked during the second partition:\n{csv}");
-    let s = summary(dir.path());
+    let s = r.summary();
     assert_eq!(u(&s, "/jobs_all/in_flight_at_end"), 0, "{s:#}");
 }
 
@@ -474,21 +341,19 @@ fn overlapping_temporary_faults_always_recover() {
                     continue;
                 }
                 let (at, dur) = (rng.random_range(0..240), rng.random_range(1..120));
-                let extra = match kind {
-                    "slow" => format!("factor = {}\n", rng.random_range(2..5)),
-                    "error" => format!("rate = \"{}%\"\n", rng.random_range(10..60)),
+                let param = match kind {
+                    "slow" => format!("factor = {}", rng.random_range(2..5)),
+                    "error" => format!("rate = \"{}%\"", rng.random_range(10..60)),
                     _ => String::new(),
                 };
-                faults.push_str(&format!(
-                    "\n[[fault]]\nat = \"{at}s\"\nkind = \"{kind}\"\ntarget = \"{target}\"\nduration = \"{dur}s\"\n{extra}"
-                ));
+                let (at, dur) = (format!("{at}s"), format!("{dur}s"));
+                faults.push_str(&fault(&at, kind, target, Some(&dur), &param));
             }
         }
         if rng.random_bool(0.5) {
             let (at, dur) = (rng.random_range(0..240), rng.random_range(1..60));
-            faults.push_str(&format!(
-                "\n[[fault]]\nat = \"{at}s\"\nkind = \"partition\"\nbetween = [\"X\", \"orchestrator\"]\nduration = \"{dur}s\"\n"
-            ));
+            let (at, dur) = (format!("{at}s"), format!("{dur}s"));
+            faults.push_str(&partition(&at, ["X", "orchestrator"], &dur));
         }
         let text = format!("{BASE}{REPLICA}{faults}")
             .replace("seed = 5", &format!("seed = {seed}"))

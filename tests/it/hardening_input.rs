@@ -4,10 +4,11 @@
 //! that it now ends with exit 2 and a located message (or, for the hash, a
 //! hash that covers every input file).
 
-use crate::{assert_contains, esa_sim, stderr, stdout, write_file};
+use crate::{
+    assert_contains, read_summary, run_in, run_scenario, run_scenario_with, stderr, write_file,
+};
 use std::path::Path;
 use std::process::Output;
-use std::time::Duration;
 
 /// A one-pool org with a light Poisson load: runs in milliseconds.
 const BASE: &str = r#"[scenario]
@@ -50,37 +51,11 @@ arrival = { process = "poisson", rate = "2/s" }
 tasks = [{ text = "job" }, { text = "other job" }]
 "#;
 
-/// Runs esa-sim in `dir` with a hang guard; asserts the exit code and that
-/// nothing panicked.
-fn run_in(dir: &Path, args: &[&str], code: i32) -> Output {
-    let out = esa_sim()
-        .current_dir(dir)
-        .args(args)
-        .timeout(Duration::from_secs(60))
-        .output()
-        .expect("esa-sim starts");
-    let err = stderr(&out);
-    assert!(
-        !err.contains("panicked"),
-        "esa-sim {args:?} panicked:\n{err}"
-    );
-    assert_eq!(
-        out.status.code(),
-        Some(code),
-        "esa-sim {args:?}: expected exit {code}\n--- stdout\n{}\n--- stderr\n{err}",
-        stdout(&out)
-    );
-    out
-}
-
 /// `esa-sim run <BASE with edits> --out <dir>/out -q`, expecting `code`.
 fn run_base(edit: impl Fn(&str) -> String, extra: &[&str], code: i32) -> Output {
-    let dir = tempfile::tempdir().unwrap();
-    let file = write_file(dir.path(), "s.toml", &edit(BASE));
-    let out_dir = dir.path().join("out");
-    let mut args = vec!["run", &file, "-q", "--out", out_dir.to_str().unwrap()];
+    let mut args = vec!["-q"];
     args.extend_from_slice(extra);
-    run_in(dir.path(), &args, code)
+    run_scenario(&edit(BASE), &args, code).out
 }
 
 /// Before: 5,000 tasks of weight 1,000,000 overflowed rand's
@@ -248,15 +223,7 @@ fn with_trace(b: &str) -> String {
 
 /// Runs the trace scenario with `csv` as its trace file.
 fn run_trace(csv: &str, code: i32) -> Output {
-    let dir = tempfile::tempdir().unwrap();
-    let file = write_file(dir.path(), "s.toml", &with_trace(BASE));
-    write_file(dir.path(), "t.csv", csv);
-    let out_dir = dir.path().join("out");
-    run_in(
-        dir.path(),
-        &["run", &file, "-q", "--out", out_dir.to_str().unwrap()],
-        code,
-    )
+    run_scenario_with(&with_trace(BASE), &[("t.csv", csv)], &["-q"], code).out
 }
 
 /// Before: a first row of `-1` (or `inf`) was silently taken as a header
@@ -411,13 +378,6 @@ fn distribution_parameters_are_checked_at_their_key() {
     );
 }
 
-/// The `scenario` object of a run's summary.json.
-fn summary_scenario(out_dir: &Path) -> serde_json::Value {
-    let text = std::fs::read_to_string(out_dir.join("summary.json")).unwrap();
-    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
-    v["scenario"].clone()
-}
-
 fn sha256(bytes: &[u8]) -> String {
     use sha2::{Digest, Sha256};
     let hex: String = Sha256::digest(bytes)
@@ -450,7 +410,7 @@ fn the_scenario_hash_covers_trace_and_org_files() {
             &["run", &file, "-q", "--out", out_dir.to_str().unwrap()],
             0,
         );
-        summary_scenario(&out_dir)
+        read_summary(&out_dir)["scenario"].clone()
     };
     let a = run_with("1\n2\n", org_file, "a");
     let inputs = &a["inputs"];
@@ -479,14 +439,7 @@ fn the_scenario_hash_covers_trace_and_org_files() {
     let again = run_with("1\n2\n", org_file, "again");
     assert_eq!(again, a);
     // With no input files, the hash is the file's alone and `inputs` is absent.
-    let plain = write_file(dir.path(), "plain.toml", BASE);
-    let out_dir = dir.path().join("plain");
-    run_in(
-        dir.path(),
-        &["run", &plain, "-q", "--out", out_dir.to_str().unwrap()],
-        0,
-    );
-    let p = summary_scenario(&out_dir);
+    let p = run_scenario(BASE, &["-q"], 0).summary()["scenario"].clone();
     assert_eq!(p["hash"], sha256(BASE.as_bytes()));
     assert!(p.get("inputs").is_none(), "{p}");
 }

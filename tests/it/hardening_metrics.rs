@@ -2,9 +2,10 @@
 //! binary (what it did is noted on the test) and pins the fix through the
 //! CLI. Scenarios are tiny (a handful of events) so the file runs fast.
 
-use crate::{assert_contains, run, stderr, stdout, write_file};
+use crate::{
+    assert_contains, read_summary, run, run_scenario, stderr, stdout, write_file, OnePool,
+};
 use serde_json::Value;
-use std::path::Path;
 
 const DAY_NS: f64 = 86_400e9;
 
@@ -18,47 +19,21 @@ fn one_pool(
     service: &str,
     slo: &str,
 ) -> String {
-    format!(
-        r#"[scenario]
-name = "{name}"
-seed = 1
-duration = "{duration}"
-warmup = "0s"
-drain = "{drain}"
-interval = "10d"
-
-[org]
-preset = "none"
-hop_latency = "0s"
-plan_time = "0s"
-fallback_domain = "Q"
-visibility_timeout = "100d"
-
-[[org.domain]]
-id = "Q"
-keywords = []
-
-[[org.agent]]
-id = "server"
-domain = "Q"
-keywords = []
-slots = 1
-service = {service}
-
-[[load]]
-name = "one"
-arrival = {{ process = "constant", rate = "{rate}" }}
-tasks = [{{ text = "job" }}]
-
-[slo]
-{slo}
-"#
-    )
-}
-
-fn summary(dir: &Path) -> Value {
-    let bytes = std::fs::read(dir.join("summary.json")).expect("summary.json written");
-    serde_json::from_slice(&bytes).expect("summary.json is JSON")
+    let pool = OnePool {
+        name,
+        seed: 1,
+        duration,
+        warmup: "0s",
+        drain,
+        interval: "10d",
+        org_extra: "visibility_timeout = \"100d\"\n",
+        slots: 1,
+        service,
+        load: "one",
+        process: "constant",
+        rate,
+    };
+    format!("{}\n[slo]\n{slo}\n", pool.text())
 }
 
 fn verdict<'a>(summary: &'a Value, metric: &str) -> &'a Value {
@@ -71,12 +46,9 @@ fn verdict<'a>(summary: &'a Value, metric: &str) -> &'a Value {
 }
 
 /// Runs `scenario` (written to a temp dir) and returns (stdout, summary).
-fn run_scenario(scenario: &str, code: i32) -> (String, Value) {
-    let dir = tempfile::tempdir().unwrap();
-    let path = write_file(dir.path(), "s.toml", scenario);
-    let out_dir = dir.path().join("out");
-    let out = run(&["run", &path, "--out", out_dir.to_str().unwrap()], code);
-    (stdout(&out), summary(&out_dir))
+fn run_text(scenario: &str, code: i32) -> (String, Value) {
+    let r = run_scenario(scenario, &[], code);
+    (stdout(&r.out), r.summary())
 }
 
 // ---- 1. histograms sized from the scenario -----------------------------------
@@ -93,7 +65,7 @@ fn latency_above_30_days_is_not_clamped_and_breaches_latency_max() {
         r#"{ dist = "const", value = "60d" }"#,
         r#"latency_max = "< 31d""#,
     );
-    let (text, s) = run_scenario(&scenario, 1);
+    let (text, s) = run_text(&scenario, 1);
     assert_contains(&text, &["latency_max", "FAIL"]);
     let max = s["latency_ns"]["max"].as_f64().unwrap();
     assert!(max >= 60.0 * DAY_NS, "latency max {max} ns is below 60 d");
@@ -134,7 +106,7 @@ target = "server"
 #[test]
 fn permanent_crash_of_a_pools_only_agent_never_recovers() {
     let scenario = minute_jobs("no-recovery", r#"recovery_time = "< 2m""#) + CRASH_FOR_GOOD_AT_75S;
-    let (text, s) = run_scenario(&scenario, 1);
+    let (text, s) = run_text(&scenario, 1);
     assert_contains(
         &text,
         &[
@@ -163,7 +135,7 @@ fn permanent_crash_of_a_pools_only_agent_never_recovers() {
 fn a_run_that_never_recovers_fails_every_recovery_time_slo() {
     let scenario =
         minute_jobs("no-recovery-gt", r#"recovery_time = ">= 0s""#) + CRASH_FOR_GOOD_AT_75S;
-    let (_, s) = run_scenario(&scenario, 1);
+    let (_, s) = run_text(&scenario, 1);
     assert_eq!(verdict(&s, "recovery_time")["pass"], false);
 }
 
@@ -175,7 +147,7 @@ fn work_held_by_an_unnoticed_crashed_agent_is_not_recovered() {
         "visibility_timeout = \"100d\"",
         "visibility_timeout = \"100d\"\nheartbeat_ttl = \"1d\"",
     ) + CRASH_FOR_GOOD_AT_75S;
-    let (text, s) = run_scenario(&scenario, 1);
+    let (text, s) = run_text(&scenario, 1);
     assert_contains(&text, &["recovery never", "1 held by a down agent"]);
     assert_eq!(s["faults"]["stranded_at_end"]["held_by_down_agents"], 1);
     assert_eq!(s["recovered"], false);
@@ -188,7 +160,7 @@ fn work_held_by_an_unnoticed_crashed_agent_is_not_recovered() {
 fn work_queued_on_a_pool_with_no_live_member_is_not_recovered() {
     let scenario = minute_jobs("dead-pool", r#"recovery_time = "< 2m""#)
         + &CRASH_FOR_GOOD_AT_75S.replace("75s", "100s");
-    let (text, s) = run_scenario(&scenario, 1);
+    let (text, s) = run_text(&scenario, 1);
     assert_contains(&text, &["recovery never", "0 orphaned work items"]);
     let stranded = &s["faults"]["stranded_at_end"];
     assert_eq!(stranded["orphans_waiting"], 0, "{stranded}");
@@ -203,7 +175,7 @@ fn work_queued_on_a_pool_with_no_live_member_is_not_recovered() {
 fn work_parked_by_a_permanent_queue_outage_is_not_recovered() {
     let outage = "\n[[fault]]\nat = \"90s\"\nkind = \"queue-outage\"\ntarget = \"Q\"\n";
     let scenario = minute_jobs("outage", r#"recovery_time = "< 2m""#) + outage;
-    let (text, s) = run_scenario(&scenario, 1);
+    let (text, s) = run_text(&scenario, 1);
     assert_contains(&text, &["recovery never", "parked by a queue outage"]);
     let parked = &s["faults"]["stranded_at_end"]["parked_by_outage"];
     assert!(parked.as_u64().unwrap() >= 8, "{parked}");
@@ -216,13 +188,13 @@ fn work_parked_by_a_permanent_queue_outage_is_not_recovered() {
 fn recovered_runs_keep_their_recovery_time() {
     let restart = CRASH_FOR_GOOD_AT_75S.to_string() + "duration = \"2m\"\n";
     let scenario = minute_jobs("restart", r#"recovery_time = "<= 2m""#) + &restart;
-    let (text, s) = run_scenario(&scenario, 0);
+    let (text, s) = run_text(&scenario, 0);
     assert_eq!(s["recovered"], true);
     // The orphan runs again when the agent restarts, 2 m after the crash.
     assert_eq!(s["recovery_time_ns"], 120_000_000_000u64);
     assert!(!text.contains("recovery never"), "{text}");
 
-    let (_, s) = run_scenario(&minute_jobs("no-faults", r#"recovery_time = "< 1s""#), 0);
+    let (_, s) = run_text(&minute_jobs("no-faults", r#"recovery_time = "< 1s""#), 0);
     assert_eq!(
         (&s["recovery_time_ns"], &s["recovered"]),
         (&Value::from(0), &Value::from(true))
@@ -251,7 +223,7 @@ fn worker_failure_permanent_window_has_no_end_and_no_after_throughput() {
         &text,
         &["recovery 30.537s", "after none (a fault never ends)"],
     );
-    let s = summary(dir.path());
+    let s = read_summary(dir.path());
     let f = &s["faults"];
     assert_eq!(f["window_ns"]["start"], 1_200_000_000_000u64);
     assert!(f["window_ns"]["end"].is_null(), "{}", f["window_ns"]);
@@ -267,7 +239,7 @@ fn worker_failure_permanent_window_has_no_end_and_no_after_throughput() {
 #[test]
 fn fault_window_ending_after_the_load_has_no_after_throughput() {
     let late = CRASH_FOR_GOOD_AT_75S.replace("75s", "9m") + "duration = \"5m\"\n";
-    let (text, s) = run_scenario(&(minute_jobs("late-end", "") + &late), 0);
+    let (text, s) = run_text(&(minute_jobs("late-end", "") + &late), 0);
     assert_contains(&text, &["after none (the faults end after the load)"]);
     assert_eq!(s["faults"]["window_ns"]["end"], 840_000_000_000u64);
     assert!(s["faults"]["throughput_after_per_min"].is_null());

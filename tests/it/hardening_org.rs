@@ -4,9 +4,8 @@
 //! orgs, bounded routing keywords, the coordinator's `dispatch_time`, and
 //! the built-in org's sources.
 
-use crate::{assert_contains, esa_sim, run, stderr, stdout, write_file};
+use crate::{assert_contains, run, run_in, stderr, stdout, write_file};
 use std::path::Path;
-use std::time::Duration;
 
 /// A closed org (`preset = "none"`) with domain Q and the given agents.
 fn closed(agents: &str) -> String {
@@ -263,13 +262,7 @@ fn eight_thousand_agents_hit_the_pool_limit() {
         .collect();
     let text = closed(&agents);
     let path = write_file(dir.path(), "s.toml", &text);
-    let out = esa_sim()
-        .args(["check", &path])
-        .timeout(Duration::from_secs(60))
-        .output()
-        .unwrap();
-    let err = stderr(&out);
-    assert_eq!(out.status.code(), Some(2), "{err}");
+    let err = stderr(&run_in(dir.path(), &["check", &path], 2));
     let at = format!("{path}:{}:", line_of(&text, "id = \"a256\"") - 1);
     assert_contains(
         &err,

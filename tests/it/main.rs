@@ -9,7 +9,9 @@
 //! - `cli`: the binary as a process — exit codes, error messages, files;
 //! - `props`: property tests of duration/rate parsing and the event queue.
 //!
-//! Fixtures live in `tests/data/`.
+//! Fixtures live in `tests/data/`; the helpers below (running the binary,
+//! running a scenario text into a temp dir, the one-pool queue [`OnePool`])
+//! are shared by every module.
 
 mod cli;
 mod determinism;
@@ -27,6 +29,10 @@ mod scenarios;
 
 use std::path::{Path, PathBuf};
 use std::process::Output;
+use std::time::Duration;
+
+use serde_json::Value;
+use tempfile::TempDir;
 
 /// `tests/data/<name>`, absolute.
 pub fn data(name: &str) -> PathBuf {
@@ -52,7 +58,19 @@ pub fn stderr(o: &Output) -> String {
 
 /// Runs `esa-sim args...`, asserts the exit code and that nothing panicked.
 pub fn run(args: &[&str], code: i32) -> Output {
-    let out = esa_sim().args(args).output().expect("esa-sim starts");
+    finish(esa_sim(), args, code)
+}
+
+/// Runs `esa-sim args...` in `dir` with a 60-second hang guard; asserts the
+/// exit code (a kill means it hung) and that nothing panicked.
+pub fn run_in(dir: &Path, args: &[&str], code: i32) -> Output {
+    let mut cmd = esa_sim();
+    cmd.current_dir(dir).timeout(Duration::from_secs(60));
+    finish(cmd, args, code)
+}
+
+fn finish(mut cmd: assert_cmd::Command, args: &[&str], code: i32) -> Output {
+    let out = cmd.args(args).output().expect("esa-sim starts");
     let err = stderr(&out);
     assert!(
         !err.contains("panicked"),
@@ -65,6 +83,130 @@ pub fn run(args: &[&str], code: i32) -> Output {
         stdout(&out)
     );
     out
+}
+
+/// A finished `esa-sim run` of a scenario text: its temp dir (the scenario
+/// is `s.toml` in it, the reports go to `out/`) and the process output.
+pub struct Run {
+    pub dir: TempDir,
+    pub out: Output,
+}
+
+impl Run {
+    /// Where the reports were written.
+    pub fn out_dir(&self) -> PathBuf {
+        self.dir.path().join("out")
+    }
+
+    /// The run's summary.json.
+    pub fn summary(&self) -> Value {
+        read_summary(&self.out_dir())
+    }
+}
+
+/// Writes `text` as `s.toml` (and each `(name, text)` of `inputs` beside it)
+/// into a fresh temp dir and runs `esa-sim run s.toml --out <dir>/out
+/// args...` there with [`run_in`], expecting exit `code`.
+pub fn run_scenario_with(text: &str, inputs: &[(&str, &str)], args: &[&str], code: i32) -> Run {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write_file(dir.path(), "s.toml", text);
+    for (name, text) in inputs {
+        write_file(dir.path(), name, text);
+    }
+    let out_dir = dir.path().join("out");
+    let mut all = vec!["run", &file, "--out", out_dir.to_str().unwrap()];
+    all.extend_from_slice(args);
+    let out = run_in(dir.path(), &all, code);
+    Run { dir, out }
+}
+
+/// [`run_scenario_with`] without input files.
+pub fn run_scenario(text: &str, args: &[&str], code: i32) -> Run {
+    run_scenario_with(text, &[], args, code)
+}
+
+/// `<out_dir>/summary.json`, parsed.
+pub fn read_summary(out_dir: &Path) -> Value {
+    let bytes = std::fs::read(out_dir.join("summary.json")).expect("summary.json written");
+    serde_json::from_slice(&bytes).expect("summary.json is JSON")
+}
+
+/// The integer at JSON pointer `path` of `v`.
+pub fn u(v: &Value, path: &str) -> u64 {
+    v.pointer(path)
+        .and_then(Value::as_u64)
+        .unwrap_or_else(|| panic!("no integer at {path} in {v:#}"))
+}
+
+/// A single-pool queue (M/M/c and kin): every job goes to domain `Q`, whose
+/// one agent `server` has `slots` slots and serves with `service`; no hop
+/// latency or plan time. `org_extra` lines end `[org]`.
+#[derive(Clone, Copy)]
+pub struct OnePool<'a> {
+    pub name: &'a str,
+    pub seed: u64,
+    pub duration: &'a str,
+    pub warmup: &'a str,
+    pub drain: &'a str,
+    pub interval: &'a str,
+    pub org_extra: &'a str,
+    pub slots: u32,
+    pub service: &'a str,
+    pub load: &'a str,
+    pub process: &'a str,
+    pub rate: &'a str,
+}
+
+impl OnePool<'_> {
+    /// The scenario text.
+    pub fn text(&self) -> String {
+        let Self {
+            name,
+            seed,
+            duration,
+            warmup,
+            drain,
+            interval,
+            org_extra,
+            slots,
+            service,
+            load,
+            process,
+            rate,
+        } = *self;
+        format!(
+            r#"[scenario]
+name = "{name}"
+seed = {seed}
+duration = "{duration}"
+warmup = "{warmup}"
+drain = "{drain}"
+interval = "{interval}"
+
+[org]
+preset = "none"
+hop_latency = "0s"
+plan_time = "0s"
+fallback_domain = "Q"
+{org_extra}
+[[org.domain]]
+id = "Q"
+keywords = []
+
+[[org.agent]]
+id = "server"
+domain = "Q"
+keywords = []
+slots = {slots}
+service = {service}
+
+[[load]]
+name = "{load}"
+arrival = {{ process = "{process}", rate = "{rate}" }}
+tasks = [{{ text = "job" }}]
+"#
+        )
+    }
 }
 
 pub fn assert_contains(haystack: &str, needles: &[&str]) {

@@ -20,6 +20,8 @@ use esa_sim::sim::Sim;
 use esa_sim::time::SimDuration;
 use std::path::Path;
 
+use crate::OnePool;
+
 // ---- theory ---------------------------------------------------------------
 
 /// Erlang C: the probability that an arrival waits in an M/M/c queue with
@@ -76,45 +78,21 @@ struct Queue {
 }
 
 fn scenario_text(q: &Queue) -> String {
-    format!(
-        r#"[scenario]
-name = "queue"
-seed = {seed}
-duration = "{duration}"
-warmup = "{warmup}"
-drain = "{drain}"
-interval = "1h"
-
-[org]
-preset = "none"
-hop_latency = "0s"
-plan_time = "0s"
-fallback_domain = "Q"
-
-[[org.domain]]
-id = "Q"
-keywords = []
-
-[[org.agent]]
-id = "server"
-domain = "Q"
-keywords = []
-slots = {slots}
-service = {service}
-
-[[load]]
-name = "arrivals"
-arrival = {{ process = "poisson", rate = "{rate}" }}
-tasks = [{{ text = "job" }}]
-"#,
-        seed = q.seed,
-        duration = q.duration,
-        warmup = q.warmup,
-        drain = q.drain,
-        slots = q.slots,
-        service = q.service,
-        rate = q.rate,
-    )
+    OnePool {
+        name: "queue",
+        seed: q.seed,
+        duration: q.duration,
+        warmup: q.warmup,
+        drain: q.drain,
+        interval: "1h",
+        org_extra: "",
+        slots: q.slots,
+        service: q.service,
+        load: "arrivals",
+        process: "poisson",
+        rate: q.rate,
+    }
+    .text()
 }
 
 fn simulate(q: &Queue) -> Summary {
