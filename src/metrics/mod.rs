@@ -7,6 +7,7 @@
 //! number of intervals, not by the number of jobs (no per-job storage).
 //! Jobs arriving before the warm-up ends are simulated but not measured.
 
+pub mod hlog;
 pub mod meter;
 pub mod summary;
 
@@ -130,6 +131,8 @@ pub struct Recorder {
     next_mark_ns: u64,
     bucket: Bucket,
     bucket_latency: Histogram<u64>,
+    /// Each interval's latency histogram, encoded (`latency.hlog`).
+    interval_log: hlog::IntervalLog,
     series: Vec<SeriesRow>,
     faults: FaultStats,
     balancing: BalancingStats,
@@ -201,6 +204,7 @@ impl Recorder {
             next_mark_ns: warmup.as_nanos(),
             bucket: Bucket::default(),
             bucket_latency: histogram(hist_max_ns),
+            interval_log: hlog::IntervalLog::default(),
             series: Vec::new(),
             faults: FaultStats::default(),
             balancing: BalancingStats::default(),
@@ -364,7 +368,13 @@ impl Recorder {
             moved: b.moved,
             shed: b.shed,
         });
+        self.interval_log.push(start, end, &self.bucket_latency);
         self.bucket_latency.reset();
+    }
+
+    /// The latency histogram of every interval, encoded.
+    pub fn interval_log(&self) -> &hlog::IntervalLog {
+        &self.interval_log
     }
 
     // ---- events ---------------------------------------------------------

@@ -125,3 +125,16 @@ impl Reporter for LatencyHgrm {
         )
     }
 }
+
+/// `latency.hlog`: the latency histogram of every interval in
+/// HdrHistogram's interval-log format (see [`crate::metrics::hlog`]).
+pub struct LatencyHlog;
+
+impl Reporter for LatencyHlog {
+    fn file_name(&self) -> &'static str {
+        "latency.hlog"
+    }
+    fn write(&self, report: &RunReport, out: &mut dyn Write) -> io::Result<()> {
+        report.recorder.interval_log().write(out)
+    }
+}

@@ -32,6 +32,7 @@ pub fn file_reporters() -> Vec<Box<dyn Reporter>> {
         Box::new(files::SummaryJson),
         Box::new(files::TimeseriesCsv),
         Box::new(files::LatencyHgrm),
+        Box::new(files::LatencyHlog),
     ]
 }
 

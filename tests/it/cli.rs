@@ -83,6 +83,7 @@ fn run_writes_the_four_files_and_perf_json() {
         "summary.json",
         "timeseries.csv",
         "latency.hgrm",
+        "latency.hlog",
         "perf.json",
     ] {
         let meta = std::fs::metadata(out_dir.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"));

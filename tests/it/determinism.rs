@@ -11,7 +11,12 @@ use esa_sim::cli::execute;
 use esa_sim::scenario;
 use std::path::Path;
 
-const DETERMINISTIC: [&str; 3] = ["summary.json", "timeseries.csv", "latency.hgrm"];
+const DETERMINISTIC: [&str; 4] = [
+    "summary.json",
+    "timeseries.csv",
+    "latency.hgrm",
+    "latency.hlog",
+];
 
 fn run_into(out: &Path, extra: &[&str]) {
     let assert = esa_sim()

@@ -22,6 +22,7 @@ mod hardening_faults;
 mod hardening_input;
 mod hardening_metrics;
 mod hardening_org;
+mod hlog;
 mod org;
 mod props;
 mod queueing;
