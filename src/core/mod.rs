@@ -213,6 +213,8 @@ pub enum Action {
         work: WorkKey,
         domain: DomainIdx,
         queued_at: SimInstant,
+        /// The job's task template (its priority and load stream).
+        task: TaskIdx,
         attempt: u32,
         token: u32,
         /// Set when this start re-dispatches work orphaned by `agent`'s loss.
@@ -263,6 +265,8 @@ pub enum Action {
     /// The job's one final result.
     JobResult {
         job: JobId,
+        /// The job's task template (its priority and load stream).
+        task: TaskIdx,
         scheduled: SimInstant,
         status: Status,
         domains: u8,
@@ -285,6 +289,7 @@ struct Job {
 struct Sub {
     job: JobKey,
     domain: DomainIdx,
+    task: TaskIdx,
     priority: Priority,
     selected: u64,
     dispatched: u64,
@@ -303,6 +308,8 @@ struct Work {
     /// The pool whose queue (or agent) holds it now.
     pool: PoolIdx,
     priority: Priority,
+    /// The job's task template, reported with each start.
+    task: TaskIdx,
     attempt: u32,
     /// Identifies the current attempt; a result with another token is late.
     token: u32,
@@ -589,6 +596,7 @@ impl Core {
             let sub = SubKey(self.subs.insert(Sub {
                 job,
                 domain: d,
+                task,
                 priority,
                 selected,
                 dispatched: 0,
@@ -633,6 +641,7 @@ impl Core {
             self.jobs_in_flight -= 1;
             self.actions.push_back(Action::JobResult {
                 job: job.id,
+                task: job.task,
                 scheduled: job.scheduled,
                 status: job.results.merge(),
                 domains: job.domains,
@@ -663,6 +672,7 @@ impl Core {
         };
         let domain = sub.domain;
         let priority = sub.priority;
+        let task = sub.task;
         let (ready, skipped) = self.plan(sub);
         let pools = &self.cfg.domains[domain.0 as usize].pools;
         let delay = self.cfg.dispatch_time + self.cfg.hop_latency;
@@ -674,6 +684,7 @@ impl Core {
                 bit: local as u8,
                 pool,
                 priority,
+                task,
                 attempt: 0,
                 token: 0,
                 queued_at: now,
@@ -997,6 +1008,7 @@ impl Core {
                 work: work_key,
                 domain,
                 queued_at: work.queued_at,
+                task: work.task,
                 attempt: work.attempt,
                 token: work.token,
                 orphan_of,

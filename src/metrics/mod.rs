@@ -7,6 +7,7 @@
 //! number of intervals, not by the number of jobs (no per-job storage).
 //! Jobs arriving before the warm-up ends are simulated but not measured.
 
+pub mod classes;
 pub mod hlog;
 pub mod meter;
 pub mod summary;
@@ -14,8 +15,10 @@ pub mod summary;
 use hdrhistogram::Histogram;
 
 use crate::core::aggregate::Status;
-use crate::core::{AgentIdx, Core, DomainIdx, PoolIdx, Stranded};
+use crate::core::{AgentIdx, Core, DomainIdx, PoolIdx, Stranded, TaskIdx};
 use crate::time::SimInstant;
+pub use classes::ClassLayout;
+use classes::Classes;
 use meter::Integral;
 use summary::*;
 
@@ -43,6 +46,8 @@ pub struct Layout {
     /// (id, name) per domain, in org order.
     pub domains: Vec<(String, String)>,
     pub agents: Vec<AgentLayout>,
+    /// Each task template's priority and load stream.
+    pub classes: ClassLayout,
 }
 
 #[derive(Clone, Debug)]
@@ -126,6 +131,7 @@ pub struct Recorder {
     sojourn_sum_all: u128,
     domains: Vec<DomainRec>,
     agents: Vec<AgentRec>,
+    classes: Classes,
     /// Busy areas at warm-up end and load end, taken lazily.
     window_marks: Vec<(u64, Vec<u128>)>,
     next_mark_ns: u64,
@@ -181,6 +187,7 @@ impl Recorder {
             })
             .collect();
         let agents = layout.agents.iter().map(|_| AgentRec::default()).collect();
+        let classes = Classes::new(&layout.classes);
         Recorder {
             layout,
             warmup_ns: warmup.as_nanos(),
@@ -200,6 +207,7 @@ impl Recorder {
             sojourn_sum_all: 0,
             domains,
             agents,
+            classes,
             window_marks: Vec::new(),
             next_mark_ns: warmup.as_nanos(),
             bucket: Bucket::default(),
@@ -380,13 +388,14 @@ impl Recorder {
     // ---- events ---------------------------------------------------------
 
     #[inline]
-    pub fn on_arrival(&mut self, t: SimInstant) {
+    pub fn on_arrival(&mut self, t: SimInstant, task: TaskIdx) {
         let t = t.as_nanos();
         self.arrived_all += 1;
         self.in_system.add(t, 1);
         self.bucket.arrivals += 1;
         if self.measured(t) {
             self.arrived += 1;
+            self.classes.on_arrival(task);
         }
     }
 
@@ -404,6 +413,7 @@ impl Recorder {
         agent: AgentIdx,
         domain: DomainIdx,
         queued_at: SimInstant,
+        task: TaskIdx,
     ) {
         let t = t.as_nanos();
         let measured = self.measured(queued_at.as_nanos());
@@ -420,6 +430,7 @@ impl Recorder {
             let d = &mut self.domains[domain.0 as usize];
             record(&mut d.wait, wait, &mut self.saturated);
             d.wait_sum += wait as u128;
+            self.classes.on_wait(task, wait);
         }
     }
 
@@ -482,6 +493,7 @@ impl Recorder {
     pub fn on_job_result(
         &mut self,
         t: SimInstant,
+        task: TaskIdx,
         scheduled: SimInstant,
         status: Status,
         workers: u16,
@@ -507,6 +519,7 @@ impl Recorder {
             record(&mut self.latency, latency, &mut self.saturated);
             self.latency_sum += latency as u128;
             self.workers_sum += workers as u64;
+            self.classes.on_result(task, status, latency);
         }
     }
 
@@ -588,6 +601,8 @@ impl Recorder {
             balancing: self.balancing,
             little: self.little(end_ns),
             domains: self.domain_summaries(core, window_s),
+            priorities: self.classes.by_priority(window_s),
+            loads: self.classes.by_load(window_s),
             agents: self.agent_summaries(core),
             slo: Vec::new(),
             passed: true,

@@ -57,6 +57,11 @@ pub struct Summary {
     pub balancing: BalancingStats,
     pub little: Little,
     pub domains: OrderedMap<DomainSummary>,
+    /// Measured jobs by their task's priority: the priorities some task
+    /// uses, most urgent first.
+    pub priorities: OrderedMap<ClassSummary>,
+    /// Measured jobs by the `[[load]]` that drew them, in scenario order.
+    pub loads: OrderedMap<ClassSummary>,
     pub agents: OrderedMap<AgentSummary>,
     pub slo: Vec<SloVerdict>,
     pub passed: bool,
@@ -173,6 +178,23 @@ pub struct DomainSummary {
     pub latency_ns: Latency,
     pub retries: u64,
     pub rejected: u64,
+}
+
+/// Measured jobs of one class (a priority or a load stream), computed
+/// like the global figures over the measured window.
+#[derive(Clone, Debug, Default, DeriveSerialize)]
+pub struct ClassSummary {
+    pub arrived: u64,
+    pub completed: u64,
+    pub completed_with_warnings: u64,
+    pub partial: u64,
+    pub failed: u64,
+    pub in_flight_at_end: u64,
+    pub completion: f64,
+    pub throughput_per_min: f64,
+    pub latency_ns: Latency,
+    /// Waits of the class's work items that were queued in the window.
+    pub queue_wait_ns: QueueWait,
 }
 
 #[derive(Clone, Debug, Default, DeriveSerialize)]

@@ -18,7 +18,7 @@ use rand::Rng;
 
 use crate::core::{Action, AgentIdx, Core, DomainIdx, Input, Msg, Node, TaskIdx, WorkKey};
 use crate::metrics::summary::{InputRef, ScenarioRef, Summary};
-use crate::metrics::{AgentLayout, Layout, Recorder};
+use crate::metrics::{AgentLayout, ClassLayout, Layout, Recorder};
 use crate::org::Org;
 use crate::scenario::{FaultKind, Scenario, ScenarioError};
 use crate::time::{SimDuration, SimInstant};
@@ -239,7 +239,7 @@ impl Sim {
         }
         let faults = faults::resolve(scenario, &org)?;
         let mut recorder = Recorder::new(
-            layout(&org),
+            layout(&org, scenario),
             SimInstant::ZERO + scenario.warmup,
             load_end,
             load_end + scenario.drain,
@@ -360,7 +360,7 @@ impl Sim {
         self.recorder.advance_to(t, &self.core);
         match event {
             Event::Arrival { load, task } => {
-                self.recorder.on_arrival(t);
+                self.recorder.on_arrival(t, task);
                 self.core.handle(t, Input::Arrival { task });
                 self.schedule_next_arrival(load as usize);
             }
@@ -438,11 +438,12 @@ impl Sim {
                     work,
                     domain,
                     queued_at,
+                    task,
                     token,
                     orphan_of,
                     ..
                 } => {
-                    self.recorder.on_start(t, agent, domain, queued_at);
+                    self.recorder.on_start(t, agent, domain, queued_at, task);
                     if let Some(since) =
                         orphan_of.and_then(|a| self.agent_faults[a.0 as usize].silent_since)
                     {
@@ -473,11 +474,14 @@ impl Sim {
                     ..
                 } => self.recorder.on_domain_result(t, domain, scheduled, status),
                 Action::JobResult {
+                    task,
                     scheduled,
                     status,
                     workers,
                     ..
-                } => self.recorder.on_job_result(t, scheduled, status, workers),
+                } => self
+                    .recorder
+                    .on_job_result(t, task, scheduled, status, workers),
             }
         }
     }
@@ -720,8 +724,17 @@ fn fault_window(faults: &[faults::Fault]) -> Option<(SimInstant, Option<SimInsta
     Some((start, end))
 }
 
-fn layout(org: &Org) -> Layout {
+fn layout(org: &Org, scenario: &Scenario) -> Layout {
     Layout {
+        classes: ClassLayout {
+            loads: scenario.loads.iter().map(|l| l.name.clone()).collect(),
+            tasks: scenario
+                .loads
+                .iter()
+                .enumerate()
+                .flat_map(|(i, l)| l.tasks.iter().map(move |t| (t.priority, i as u32)))
+                .collect(),
+        },
         domains: org
             .domains
             .iter()
