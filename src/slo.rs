@@ -2,28 +2,73 @@
 //! summary, giving a verdict with the measured value in the metric's
 //! canonical unit (ns, jobs/min, fraction, count).
 
-use crate::metrics::summary::{DomainSummary, Latency, QueueWait, SloVerdict, Summary};
+use crate::metrics::summary::{
+    ClassSummary, DomainSummary, Latency, QueueWait, SloVerdict, Summary,
+};
 use crate::org::Org;
-use crate::scenario::{suggest, MetricUnit, Scenario, ScenarioError, SloMetric, SloScope, SloSpec};
+use crate::scenario::{
+    suggest, MetricUnit, Priority, Scenario, ScenarioError, SloMetric, SloScope, SloSpec,
+};
 
-/// Checks that every domain-scoped SLO names a domain of the org.
+/// Checks that every scoped SLO names a domain of the org, a priority some
+/// task uses, or a `[[load]]` of the scenario.
 pub fn check_scopes(scenario: &Scenario, org: &Org) -> Result<(), ScenarioError> {
     for slo in &scenario.slos {
-        if let SloScope::Domain(id) = &slo.scope {
-            if org.domain_index(id).is_none() {
-                return Err(ScenarioError::invalid(
-                    &scenario.source,
-                    &format!("slo.{}", slo.key),
-                    format!(
-                        "SLO `{}` names domain `{id}`, which is not in the org{}",
-                        slo.key,
-                        suggest(id, org.domains.iter().map(|d| d.id.as_str()), "domains")
-                    ),
-                ));
-            }
+        if let Some(why) = scope_problem(&slo.scope, scenario, org) {
+            return Err(ScenarioError::invalid(
+                &scenario.source,
+                &format!("slo.{}", slo.key),
+                format!("SLO `{}` {why}", slo.key),
+            ));
         }
     }
     Ok(())
+}
+
+/// What is wrong with a scope, with the fix; `None` when it exists.
+fn scope_problem(scope: &SloScope, scenario: &Scenario, org: &Org) -> Option<String> {
+    match scope {
+        SloScope::Global => None,
+        SloScope::Domain(id) => org.domain_index(id).is_none().then(|| {
+            format!(
+                "names domain `{id}`, which is not in the org{}",
+                suggest(id, org.domains.iter().map(|d| d.id.as_str()), "domains")
+            )
+        }),
+        SloScope::Priority(p) => {
+            let used = used_priorities(scenario);
+            (!used.contains(p)).then(|| {
+                format!(
+                    "names priority `{}`, which no task of any [[load]] has, so it would measure nothing{}",
+                    p.name(),
+                    suggest(p.name(), used.iter().map(|u| u.name()), "priorities in use")
+                )
+            })
+        }
+        SloScope::Load(name) => (!scenario.loads.iter().any(|l| l.name == *name)).then(|| {
+            format!(
+                "names load `{name}`, which is not a [[load]] of the scenario{}",
+                suggest(
+                    name,
+                    scenario.loads.iter().map(|l| l.name.as_str()),
+                    "loads"
+                )
+            )
+        }),
+    }
+}
+
+/// The priorities the scenario's tasks use, most urgent first.
+fn used_priorities(scenario: &Scenario) -> Vec<Priority> {
+    Priority::ALL
+        .into_iter()
+        .filter(|p| {
+            scenario
+                .loads
+                .iter()
+                .any(|l| l.tasks.iter().any(|t| t.priority == *p))
+        })
+        .collect()
 }
 
 /// Evaluates every SLO, in scenario order. A metric with no value (the
@@ -58,8 +103,10 @@ pub fn unit_name(unit: MetricUnit) -> &'static str {
 fn measure(slo: &SloSpec, s: &Summary) -> Option<f64> {
     match &slo.scope {
         SloScope::Global => global(slo.metric, s),
-        // check_scopes rejects unknown domains before a run.
+        // check_scopes rejects unknown scopes before a run.
         SloScope::Domain(id) => domain(slo.metric, s.domains.get(id)?),
+        SloScope::Priority(p) => class(slo.metric, s.priorities.get(p.name())?),
+        SloScope::Load(name) => class(slo.metric, s.loads.get(name)?),
     }
 }
 
@@ -105,6 +152,28 @@ fn domain(metric: SloMetric, d: &DomainSummary) -> Option<f64> {
         SloMetric::QueueWaitMean => wait_mean(&d.queue_wait_ns),
         SloMetric::Utilization => Some(d.utilization),
         SloMetric::LostJobs | SloMetric::RecoveryTime => None,
+    }
+}
+
+/// A metric of one class of jobs (a priority or a load). `None` for the
+/// metrics that have no per-class form ([`SloMetric::not_per_class`]):
+/// validation rejects them, and they must never fall back to the global
+/// value.
+fn class(metric: SloMetric, c: &ClassSummary) -> Option<f64> {
+    match metric {
+        SloMetric::Throughput => Some(c.throughput_per_min),
+        SloMetric::LatencyMean
+        | SloMetric::LatencyP50
+        | SloMetric::LatencyP90
+        | SloMetric::LatencyP95
+        | SloMetric::LatencyP99
+        | SloMetric::LatencyP999
+        | SloMetric::LatencyMax => latency(metric, &c.latency_ns),
+        SloMetric::Completion => Some(c.completion),
+        SloMetric::FailedJobs => Some(c.failed as f64),
+        SloMetric::PartialJobs => Some(c.partial as f64),
+        SloMetric::QueueWaitMean => wait_mean(&c.queue_wait_ns),
+        SloMetric::LostJobs | SloMetric::RecoveryTime | SloMetric::Utilization => None,
     }
 }
 

@@ -15,7 +15,6 @@ use std::path::Path;
 type Result<T> = std::result::Result<T, ScenarioError>;
 
 const PROCESSES: [&str; 5] = ["poisson", "constant", "ramp", "burst", "trace"];
-const PRIORITIES: [&str; 5] = ["critical", "high", "normal", "medium", "low"];
 /// Most task templates per load.
 const MAX_TASKS: usize = 100_000;
 /// Most arrivals a trace file may hold.
@@ -239,15 +238,10 @@ fn total_weight(ctx: &Ctx<'_>, path: &str, tasks: &[TaskSpec]) -> Result<()> {
 }
 
 fn priority(ctx: &Ctx<'_>, path: &str, p: Option<&str>) -> Result<Priority> {
-    Ok(match p.unwrap_or("normal") {
-        "critical" => Priority::Critical,
-        "high" => Priority::High,
-        "normal" | "medium" => Priority::Normal,
-        "low" => Priority::Low,
-        other => {
-            let hint = suggestion_hint(other, &PRIORITIES, "choices");
-            return Err(ctx.invalid(path, format!("unknown priority \"{other}\" — {hint}")));
-        }
+    let name = p.unwrap_or("normal");
+    Priority::from_name(name).ok_or_else(|| {
+        let hint = suggestion_hint(name, &Priority::NAMES, "choices");
+        ctx.invalid(path, format!("unknown priority \"{name}\" — {hint}"))
     })
 }
 

@@ -297,6 +297,20 @@ impl Priority {
         Priority::Normal,
         Priority::Low,
     ];
+    /// Every name a priority may be written as (`medium` is `normal`).
+    pub const NAMES: [&'static str; 5] = ["critical", "high", "normal", "medium", "low"];
+
+    /// The priority written as `name` (one of [`Priority::NAMES`]).
+    pub fn from_name(name: &str) -> Option<Priority> {
+        match name {
+            "critical" => Some(Priority::Critical),
+            "high" => Some(Priority::High),
+            "normal" | "medium" => Some(Priority::Normal),
+            "low" => Some(Priority::Low),
+            _ => None,
+        }
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Priority::Critical => "critical",
@@ -353,6 +367,22 @@ pub struct SloSpec {
 pub enum SloScope {
     Global,
     Domain(String),
+    /// `priority.<p>.<metric>`: the measured jobs of one priority.
+    Priority(Priority),
+    /// `load.<name>.<metric>`: the measured jobs of one `[[load]]`.
+    Load(String),
+}
+
+impl SloScope {
+    /// Why `metric` has no form in this scope, with what to write
+    /// instead; `None` when it has one.
+    pub fn rejects(&self, metric: SloMetric) -> Option<&'static str> {
+        match self {
+            SloScope::Global => None,
+            SloScope::Domain(_) => metric.not_per_domain(),
+            SloScope::Priority(_) | SloScope::Load(_) => metric.not_per_class(),
+        }
+    }
 }
 
 /// The v1 SLO metric names (DESIGN.md §3).
@@ -435,6 +465,30 @@ impl SloMetric {
             Throughput | LatencyMean | LatencyP50 | LatencyP90 | LatencyP95 | LatencyP99
             | LatencyP999 | LatencyMax | Completion | FailedJobs | PartialJobs | QueueWaitMean
             | Utilization => None,
+        }
+    }
+
+    /// Why the metric has no `priority.<p>.` or `load.<name>.` form, with
+    /// what to write instead; `None` when it has one.
+    pub fn not_per_class(self) -> Option<&'static str> {
+        use SloMetric::*;
+        match self {
+            LostJobs => Some(
+                "`lost_jobs` is counted for the whole run only (it is 0 unless esa-sim has a bug); \
+                 write `lost_jobs = \"== 0\"` at the top of [slo], or use this class's `failed_jobs` or `completion`",
+            ),
+            RecoveryTime => Some(
+                "recovery time runs from each fault until all the work it orphaned is running again, whatever its priority or load, so it is measured for the whole run only; \
+                 write `recovery_time = \"< 2m\"` at the top of [slo]",
+            ),
+            Utilization => Some(
+                "agents' slots are shared by every priority and load, so utilisation belongs to the org or a domain, not to a class of jobs; \
+                 write `utilization = \"< 80%\"` at the top of [slo] or `domain.<ID>.utilization`",
+            ),
+            Throughput | LatencyMean | LatencyP50 | LatencyP90 | LatencyP95 | LatencyP99
+            | LatencyP999 | LatencyMax | Completion | FailedJobs | PartialJobs | QueueWaitMean => {
+                None
+            }
         }
     }
 

@@ -1,11 +1,13 @@
-//! `[slo]` validation: metric names (global or `domain.<ID>.<metric>`) and
+//! `[slo]` validation: metric names (global, `domain.<ID>.<metric>`,
+//! `priority.<p>.<metric>` or `load.<name>.<metric>`) and
 //! targets `"<op> <value>"` whose value is in the metric's unit. Thresholds
 //! are converted to the canonical unit of [`SloMetric::unit`]. The output
 //! keeps the order the keys are written in the file; keys that only a
 //! `--set` added come last, sorted by key.
 
+use super::error::suggestion_hint;
 use super::error::{Ctx, ScenarioError};
-use super::model::{CmpOp, MetricUnit, SloMetric, SloScope, SloSpec};
+use super::model::{CmpOp, MetricUnit, Priority, SloMetric, SloScope, SloSpec};
 use super::raw::parse_fraction;
 use crate::time::{Rate, SimDuration, UnitError};
 use toml::{Table, Value};
@@ -22,10 +24,9 @@ pub(crate) fn slos(ctx: &Ctx<'_>, table: Option<&Table>) -> Result<Vec<SloSpec>>
     };
     let mut out = Vec::new();
     for (key, value) in table {
-        if key == "domain" {
-            domain_slos(ctx, value, &mut out)?;
-        } else {
-            out.push(slo(ctx, key, SloScope::Global, key, value)?);
+        match ScopeKind::from_key(key) {
+            Some(kind) => scoped_slos(ctx, kind, value, &mut out)?,
+            None => out.push(slo(ctx, key, SloScope::Global, key, value)?),
         }
         if out.len() > MAX_SLOS {
             return Err(ctx.invalid("slo", format!("more than {MAX_SLOS} thresholds")));
@@ -42,31 +43,89 @@ pub(crate) fn slos(ctx: &Ctx<'_>, table: Option<&Table>) -> Result<Vec<SloSpec>>
     Ok(out)
 }
 
-/// `[slo.domain.<ID>]` tables (or dotted `domain.<ID>.<metric>` keys).
-fn domain_slos(ctx: &Ctx<'_>, value: &Value, out: &mut Vec<SloSpec>) -> Result<()> {
-    let example = "write per-domain thresholds as domain.D3.latency_mean = \"< 5s\" or in a [slo.domain.D3] table";
-    let Value::Table(domains) = value else {
+/// The scoped forms of `[slo]`: `domain.<ID>`, `priority.<p>`, `load.<name>`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum ScopeKind {
+    Domain,
+    Priority,
+    Load,
+}
+
+impl ScopeKind {
+    const KEYS: [&'static str; 3] = ["domain", "priority", "load"];
+
+    fn from_key(key: &str) -> Option<ScopeKind> {
+        match key {
+            "domain" => Some(ScopeKind::Domain),
+            "priority" => Some(ScopeKind::Priority),
+            "load" => Some(ScopeKind::Load),
+            _ => None,
+        }
+    }
+
+    fn key(self) -> &'static str {
+        match self {
+            ScopeKind::Domain => "domain",
+            ScopeKind::Priority => "priority",
+            ScopeKind::Load => "load",
+        }
+    }
+
+    /// How to write a threshold of this scope.
+    fn example(self) -> &'static str {
+        match self {
+            ScopeKind::Domain => "write per-domain thresholds as domain.D3.latency_mean = \"< 5s\" or in a [slo.domain.D3] table",
+            ScopeKind::Priority => "write per-priority thresholds as priority.critical.latency_p99 = \"< 5s\" or in a [slo.priority.critical] table",
+            ScopeKind::Load => "write per-load thresholds as load.etl.latency_mean = \"< 5s\" or in a [slo.load.etl] table (etl: a [[load]] name)",
+        }
+    }
+
+    /// The scope `name` gives; priorities are checked here, domains and
+    /// loads against the org and the loads ([`crate::slo::check_scopes`]).
+    fn scope(self, ctx: &Ctx<'_>, name: &str) -> Result<SloScope> {
+        match self {
+            ScopeKind::Domain => Ok(SloScope::Domain(name.to_string())),
+            ScopeKind::Load => Ok(SloScope::Load(name.to_string())),
+            ScopeKind::Priority => Priority::from_name(name)
+                .map(SloScope::Priority)
+                .ok_or_else(|| {
+                    ctx.invalid(
+                        &format!("slo.priority.{name}"),
+                        format!(
+                            "unknown priority `{name}` — {}",
+                            suggestion_hint(name, &Priority::NAMES, "priorities")
+                        ),
+                    )
+                }),
+        }
+    }
+}
+
+/// `[slo.<kind>.<name>]` tables (or dotted `<kind>.<name>.<metric>` keys).
+fn scoped_slos(
+    ctx: &Ctx<'_>,
+    kind: ScopeKind,
+    value: &Value,
+    out: &mut Vec<SloSpec>,
+) -> Result<()> {
+    let k = kind.key();
+    let Value::Table(names) = value else {
         return Err(ctx.invalid(
-            "slo.domain",
-            format!("must be a table of domains; {example}"),
+            &format!("slo.{k}"),
+            format!("must be a table of {k}s; {}", kind.example()),
         ));
     };
-    for (id, metrics) in domains {
+    for (name, metrics) in names {
         let Value::Table(metrics) = metrics else {
             return Err(ctx.invalid(
-                &format!("slo.domain.{id}"),
-                format!("must be a table of metrics; {example}"),
+                &format!("slo.{k}.{name}"),
+                format!("must be a table of metrics; {}", kind.example()),
             ));
         };
+        let scope = kind.scope(ctx, name)?;
         for (metric, target) in metrics {
-            let key = format!("domain.{id}.{metric}");
-            out.push(slo(
-                ctx,
-                &key,
-                SloScope::Domain(id.clone()),
-                metric,
-                target,
-            )?);
+            let key = format!("{k}.{name}.{metric}");
+            out.push(slo(ctx, &key, scope.clone(), metric, target)?);
         }
     }
     Ok(())
@@ -83,12 +142,18 @@ fn slo(
     let Some(metric) = SloMetric::from_name(metric_name) else {
         let mut names: Vec<&str> = SloMetric::ALL.iter().map(|(n, _)| *n).collect();
         if scope == SloScope::Global {
-            names.push("domain");
+            names.extend(ScopeKind::KEYS);
         }
         return Err(ctx.unknown_key(&path, &names));
     };
-    if let (SloScope::Domain(_), Some(why)) = (&scope, metric.not_per_domain()) {
-        return Err(ctx.invalid(&path, format!("`{key}` has no per-domain form: {why}")));
+    if let Some(why) = scope.rejects(metric) {
+        let form = match scope {
+            SloScope::Global => "whole-run",
+            SloScope::Domain(_) => "per-domain",
+            SloScope::Priority(_) => "per-priority",
+            SloScope::Load(_) => "per-load",
+        };
+        return Err(ctx.invalid(&path, format!("`{key}` has no {form} form: {why}")));
     }
     let Value::String(target) = value else {
         return Err(ctx.invalid(
