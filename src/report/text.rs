@@ -22,6 +22,7 @@ impl Reporter for TextSummary {
         faults(s, out)?;
         balancing(s, out)?;
         domains(s, out)?;
+        priorities(s, out)?;
         slo_table(&s.slo, out)?;
         verdict(s, out)
     }
@@ -208,6 +209,43 @@ fn domains(s: &Summary, out: &mut dyn Write) -> io::Result<()> {
             d.utilization * 100.0,
             fmt_ns(d.latency_ns.mean),
             fmt_ns(d.latency_ns.p99 as f64)
+        )?;
+    }
+    Ok(())
+}
+
+/// One line per priority, when the scenario's tasks use more than one.
+fn priorities(s: &Summary, out: &mut dyn Write) -> io::Result<()> {
+    if s.priorities.0.len() < 2 {
+        return Ok(());
+    }
+    writeln!(out)?;
+    writeln!(
+        out,
+        "{:<9} {:>9} {:>8} {:>7} {:>7} {:>12} {:>10} {:>10} {:>10}",
+        "priority",
+        "arrived",
+        "done %",
+        "partial",
+        "failed",
+        "throughput",
+        "mean lat",
+        "p99 lat",
+        "mean wait"
+    )?;
+    for (name, c) in &s.priorities.0 {
+        writeln!(
+            out,
+            "{:<9} {:>9} {:>8.2} {:>7} {:>7} {:>12} {:>10} {:>10} {:>10}",
+            name,
+            c.arrived,
+            c.completion * 100.0,
+            c.partial,
+            c.failed,
+            format!("{:.1}/min", c.throughput_per_min),
+            fmt_ns(c.latency_ns.mean),
+            fmt_ns(c.latency_ns.p99 as f64),
+            fmt_ns(c.queue_wait_ns.mean)
         )?;
     }
     Ok(())
