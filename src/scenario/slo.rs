@@ -71,6 +71,15 @@ impl ScopeKind {
         }
     }
 
+    /// What the table under the key holds.
+    fn plural(self) -> &'static str {
+        match self {
+            ScopeKind::Domain => "domains",
+            ScopeKind::Priority => "priorities",
+            ScopeKind::Load => "loads",
+        }
+    }
+
     /// How to write a threshold of this scope.
     fn example(self) -> &'static str {
         match self {
@@ -112,7 +121,7 @@ fn scoped_slos(
     let Value::Table(names) = value else {
         return Err(ctx.invalid(
             &format!("slo.{k}"),
-            format!("must be a table of {k}s; {}", kind.example()),
+            format!("must be a table of {}; {}", kind.plural(), kind.example()),
         ));
     };
     for (name, metrics) in names {
