@@ -80,11 +80,12 @@ pub fn parse_str(
 ) -> Result<Scenario, ScenarioError> {
     let index = SpanIndex::build(text);
     let mut doc = parse_toml(origin, text, &index, InputKind::Scenario)?;
-    let applied = overrides::apply(&mut doc, overrides)?;
+    let applied = overrides::apply(&mut doc, overrides, base_dir)?;
     let ctx = Ctx {
         origin,
         index: &index,
-        overrides: &applied,
+        overrides: &applied.paths,
+        preset: applied.preset.as_ref(),
     };
     let raw: raw::RawScenario = raw::deserialize(doc, &ctx)?;
     let source = SourceInfo {
@@ -92,6 +93,7 @@ pub fn parse_str(
         hash: String::new(),
         inputs: Vec::new(),
         overrides: overrides.to_vec(),
+        override_paths: applied.paths.clone(),
         text: Arc::from(text),
     };
     let mut scenario = validate::scenario(raw, &ctx, base_dir, source)?;
@@ -136,6 +138,7 @@ pub fn parse_org_file(origin: &str, text: &str) -> Result<OrgFile, ScenarioError
         origin,
         index: &index,
         overrides: &[],
+        preset: None,
     };
     let raw: raw::RawOrgFile = raw::deserialize(doc, &ctx)?;
     validate::org_file(&ctx, raw, Arc::from(text))
