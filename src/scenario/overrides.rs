@@ -116,12 +116,13 @@ pub(crate) fn apply(
     let mut paths = Vec::with_capacity(overrides.len());
     for arg in overrides {
         let (segments, raw_value) = split_arg(arg)?;
-        let path = set_key(doc, &segments, parse_value(raw_value), &mut presets).map_err(
-            |message| ScenarioError::Override {
-                arg: arg.to_string(),
-                message,
-            },
-        )?;
+        let path =
+            set_key(doc, &segments, parse_value(raw_value), &mut presets).map_err(|message| {
+                ScenarioError::Override {
+                    arg: arg.to_string(),
+                    message,
+                }
+            })?;
         paths.push((path, arg.clone()));
     }
     Ok(Applied {
@@ -301,10 +302,7 @@ fn set_member(
     let mut path = format!("org.{key}[{index}]");
     let mut root = Value::Table(entry);
     walk_and_put(&mut root, rest, value, &mut path)?;
-    match org
-        .entry(key)
-        .or_insert_with(|| Value::Array(Vec::new()))
-    {
+    match org.entry(key).or_insert_with(|| Value::Array(Vec::new())) {
         Value::Array(items) if index < items.len() => items[index] = root,
         Value::Array(items) => items.push(root),
         _ => return Err(format!("internal: `org.{key}` is not a list")),
@@ -332,7 +330,7 @@ fn unknown_id(list: List, id: &str, items: &[Value], preset: &LoadedPreset) -> S
         None => String::new(),
     };
     format!(
-        "`{id}` is not the id of a [[org.{key}]] entry of the scenario{of_preset} — {}; name a {key} by its id, or by its index in the scenario's own [[org.{key}]] list (`org.{key}.0`)",
+        "`{id}` is not the id of a [[org.{key}]] entry of the scenario{of_preset} — {}; address the {key} by its id, or by its index in the scenario's own [[org.{key}]] list (`org.{key}.0`)",
         suggestion_hint(id, &known, &format!("{key} ids"))
     )
 }

@@ -26,6 +26,7 @@ mod org;
 mod props;
 mod queueing;
 mod scenarios;
+mod set_by_id;
 
 use std::path::{Path, PathBuf};
 use std::process::Output;
