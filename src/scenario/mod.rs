@@ -5,9 +5,11 @@
 //! `raw` serde shapes (unknown keys denied) → `validate` → [`Scenario`].
 //! Every failure is one [`ScenarioError`] that names the file, line and
 //! column, the key path, and the fix. This module owns the scenario format
-//! (DESIGN.md §3) and user org files; it does not build orgs or know the
-//! built-in presets' contents — ids that refer to a preset org are checked
-//! by whoever builds it, using [`ScenarioError::invalid`].
+//! (DESIGN.md §3) and user org files, and embeds the built-in org's file
+//! ([`ESA_105`], read as text by [`Preset::source`]); it does not build
+//! orgs — ids that refer to a preset org are checked by whoever builds it,
+//! using [`ScenarioError::invalid`] (only `--set` looks a preset's ids up,
+//! to address its members by id).
 
 pub mod model;
 

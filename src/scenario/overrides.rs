@@ -509,4 +509,75 @@ mod tests {
         let err = set(&["scenario.seed"]).unwrap_err().to_string();
         assert!(err.contains("expected `key=value`"), "{err}");
     }
+
+    const WITH_PRESET: &str =
+        "[org]\npreset = \"esa-105\"\n[[org.agent]]\nid = \"mine\"\ndomain = \"D3\"\n";
+
+    fn set_in(text: &str, args: &[&str]) -> Result<(Table, Applied), ScenarioError> {
+        let mut d: Table = text.parse().unwrap();
+        let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+        let applied = apply(&mut d, &args, Path::new("."))?;
+        Ok((d, applied))
+    }
+
+    #[test]
+    fn ids_resolve_to_own_entries_or_append_override_entries() {
+        let (d, applied) = set_in(
+            WITH_PRESET,
+            &[
+                "org.agent.mine.slots=2",
+                "org.agent.L12.slots=9",
+                "org.agent.L12.service.mean=800ms",
+                "org.domain.D3.keywords=[\"etl\"]",
+            ],
+        )
+        .unwrap();
+        let agents = d["org"]["agent"].as_array().unwrap();
+        assert_eq!(agents.len(), 2, "one entry appended for L12: {agents:?}");
+        assert_eq!(agents[0]["slots"].as_integer(), Some(2));
+        let l12 = &agents[1];
+        assert_eq!(l12["id"].as_str(), Some("L12"));
+        assert_eq!(l12["slots"].as_integer(), Some(9));
+        // The preset's service table, with only `mean` changed.
+        assert_eq!(l12["service"]["dist"].as_str(), Some("lognormal"));
+        assert_eq!(l12["service"]["cv"].as_float(), Some(0.5));
+        assert_eq!(l12["service"]["mean"].as_str(), Some("800ms"));
+        let paths: Vec<&str> = applied.paths.iter().map(|(p, _)| p.as_str()).collect();
+        assert_eq!(
+            paths,
+            [
+                "org.agent[0].slots",
+                "org.agent[1]",
+                // `service` came from the preset, as a whole, with this `--set`.
+                "org.agent[1].service",
+                "org.domain[0]"
+            ]
+        );
+        assert_eq!(d["org"]["domain"][0]["keywords"][0].as_str(), Some("etl"));
+        assert_eq!(applied.preset.map(|p| p.preset), Some(Preset::Esa105));
+    }
+
+    #[test]
+    fn unknown_ids_are_errors_and_keep_the_document() {
+        let mut d: Table = WITH_PRESET.parse().unwrap();
+        let before = d.clone();
+        for (arg, expect) in [
+            ("org.agent.L121.slots=2", "did you mean `L12`?"),
+            ("org.agent.mien.slots=2", "did you mean `mine`?"),
+            ("org.agent.L12=2", "names a whole entry"),
+            ("org.agent.L12.service.mean.x=2", "is a string, not a table"),
+            (
+                "org.agent.CEO.service.mean=1s",
+                "has no `service` of its own",
+            ),
+        ] {
+            let err = apply(&mut d, &[arg.to_string()], Path::new("."))
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(expect) && err.contains(arg), "{arg}: {err}");
+            assert_eq!(d, before, "{arg} changed the document");
+        }
+        let err = set_in("[scenario]\n", &["org.agent.L12.slots=2"]).unwrap_err();
+        assert!(err.to_string().contains("no [org] table"), "{err}");
+    }
 }
