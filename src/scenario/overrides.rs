@@ -139,23 +139,30 @@ fn split_arg(arg: &str) -> Result<(Vec<&str>, &str), ScenarioError> {
     let (key, value) = arg.split_once('=').ok_or_else(|| {
         bad("expected `key=value`, e.g. `--set scenario.seed=7` or `--set load.0.arrival.rate=2400/min`".into())
     })?;
-    let key = key.trim();
-    let segments: Vec<&str> = key.split('.').map(str::trim).collect();
-    if key.is_empty() || segments.iter().any(|s| s.is_empty()) {
-        return Err(bad(format!(
-            "the key path `{key}` has an empty segment; write dotted keys like `slo.latency_mean`"
-        )));
-    }
-    if segments.len() > MAX_SEGMENTS {
-        return Err(bad(format!(
-            "the key path has more than {MAX_SEGMENTS} segments"
-        )));
-    }
+    let segments = key_segments(key).map_err(bad)?;
     Ok((segments, value.trim()))
 }
 
+/// The segments of a dotted key path (`org.agent.L12.slots`), for
+/// [`set_key`]; the error says what is wrong with the path.
+pub(crate) fn key_segments(key: &str) -> Result<Vec<&str>, String> {
+    let key = key.trim();
+    let segments: Vec<&str> = key.split('.').map(str::trim).collect();
+    if key.is_empty() || segments.iter().any(|s| s.is_empty()) {
+        return Err(format!(
+            "the key path `{key}` has an empty segment; write dotted keys like `slo.latency_mean`"
+        ));
+    }
+    if segments.len() > MAX_SEGMENTS {
+        return Err(format!(
+            "the key path has more than {MAX_SEGMENTS} segments"
+        ));
+    }
+    Ok(segments)
+}
+
 /// The value as TOML if it parses as a single TOML value, else a plain string.
-fn parse_value(raw: &str) -> Value {
+pub(crate) fn parse_value(raw: &str) -> Value {
     if let Ok(mut table) = format!("v = {raw}").parse::<Table>() {
         if table.len() == 1 {
             match table.remove("v") {
