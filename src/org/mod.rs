@@ -21,7 +21,7 @@ pub use crate::scenario::AgentKind;
 use crate::scenario::{Dist, Scenario, ScenarioError};
 
 /// The built-in 105-agent org.
-pub const ESA_105: &str = include_str!("../../scenarios/orgs/esa-105.toml");
+pub use crate::scenario::ESA_105;
 
 /// A minimal scenario that only names the built-in org (for `org`
 /// commands and tests that need the org without a load).

@@ -16,12 +16,12 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::{Member, Org, OrgAgent, OrgDomain, OrgPool, ESA_105};
+use super::{Member, Org, OrgAgent, OrgDomain, OrgPool};
 use crate::core::routing::{MAX_DOMAINS, MAX_KEYWORDS, MAX_POOLS};
 use crate::core::{AgentIdx, DomainIdx, PoolIdx};
 use crate::scenario::{
     parse_org_file, quoted_list, suggest, AgentKind, AgentSpec, DomainSpec, Locator, OrgFile,
-    Preset, Scenario, ScenarioError,
+    Scenario, ScenarioError,
 };
 
 type Result<T> = std::result::Result<T, ScenarioError>;
@@ -68,8 +68,8 @@ pub(super) fn build(scenario: &Scenario) -> Result<Org> {
 }
 
 fn load_preset(scenario: &Scenario) -> Result<OrgFile> {
-    match &scenario.org.preset {
-        Preset::None => Ok(OrgFile {
+    match scenario.org.preset.source() {
+        None => Ok(OrgFile {
             name: "custom".into(),
             description: String::new(),
             domains: Vec::new(),
@@ -77,8 +77,7 @@ fn load_preset(scenario: &Scenario) -> Result<OrgFile> {
             origin: String::new(),
             text: "".into(),
         }),
-        Preset::Esa105 => parse_org_file("esa-105 (built-in)", ESA_105),
-        Preset::File { path, text } => parse_org_file(path, text),
+        Some((origin, text)) => parse_org_file(origin, text),
     }
 }
 

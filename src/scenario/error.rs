@@ -6,6 +6,7 @@
 //! as such, since they have no place in the file.
 
 use super::model::SourceInfo;
+use super::overrides::LoadedPreset;
 use super::span::{parent_path, SpanIndex};
 use std::fmt;
 
@@ -135,7 +136,7 @@ impl Locator {
         Locator {
             origin: source.path.clone(),
             index: SpanIndex::build(&source.text),
-            overrides: super::overrides::override_paths(&source.overrides),
+            overrides: source.override_paths.clone(),
         }
     }
 
@@ -153,6 +154,7 @@ impl Locator {
             origin: &self.origin,
             index: &self.index,
             overrides: &self.overrides,
+            preset: None,
         }
     }
 
@@ -183,6 +185,8 @@ pub(crate) struct Ctx<'a> {
     pub index: &'a SpanIndex,
     /// (canonical key path, `key=value` argument), in application order.
     pub overrides: &'a [(String, String)],
+    /// The preset `--set` already read to resolve ids, so it is read once.
+    pub preset: Option<&'a LoadedPreset>,
 }
 
 impl Ctx<'_> {

@@ -5,9 +5,11 @@
 //! `raw` serde shapes (unknown keys denied) → `validate` → [`Scenario`].
 //! Every failure is one [`ScenarioError`] that names the file, line and
 //! column, the key path, and the fix. This module owns the scenario format
-//! (DESIGN.md §3) and user org files; it does not build orgs or know the
-//! built-in presets' contents — ids that refer to a preset org are checked
-//! by whoever builds it, using [`ScenarioError::invalid`].
+//! (DESIGN.md §3) and user org files, and embeds the built-in org's file
+//! ([`ESA_105`], read as text by [`Preset::source`]); it does not build
+//! orgs — ids that refer to a preset org are checked by whoever builds it,
+//! using [`ScenarioError::invalid`] (only `--set` looks a preset's ids up,
+//! to address its members by id).
 
 pub mod model;
 
@@ -80,11 +82,12 @@ pub fn parse_str(
 ) -> Result<Scenario, ScenarioError> {
     let index = SpanIndex::build(text);
     let mut doc = parse_toml(origin, text, &index, InputKind::Scenario)?;
-    let applied = overrides::apply(&mut doc, overrides)?;
+    let applied = overrides::apply(&mut doc, overrides, base_dir)?;
     let ctx = Ctx {
         origin,
         index: &index,
-        overrides: &applied,
+        overrides: &applied.paths,
+        preset: applied.preset.as_ref(),
     };
     let raw: raw::RawScenario = raw::deserialize(doc, &ctx)?;
     let source = SourceInfo {
@@ -92,6 +95,7 @@ pub fn parse_str(
         hash: String::new(),
         inputs: Vec::new(),
         overrides: overrides.to_vec(),
+        override_paths: applied.paths.clone(),
         text: Arc::from(text),
     };
     let mut scenario = validate::scenario(raw, &ctx, base_dir, source)?;
@@ -136,6 +140,7 @@ pub fn parse_org_file(origin: &str, text: &str) -> Result<OrgFile, ScenarioError
         origin,
         index: &index,
         overrides: &[],
+        preset: None,
     };
     let raw: raw::RawOrgFile = raw::deserialize(doc, &ctx)?;
     validate::org_file(&ctx, raw, Arc::from(text))

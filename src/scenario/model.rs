@@ -43,6 +43,11 @@ pub struct SourceInfo {
     pub inputs: Vec<InputFile>,
     /// The `--set` overrides applied, in order, as given (`key=value`).
     pub overrides: Vec<String>,
+    /// (canonical key path, argument) of each override, in order: the path
+    /// it changed, with an id resolved to its entry's index
+    /// (`org.agent.L12.slots` → `org.agent[3].slots`), so errors found later
+    /// can name the `--set` argument.
+    pub override_paths: Vec<(String, String)>,
     /// The file text as read (before overrides), so later errors can point
     /// at a key's line and column (`SourceInfo::locate`).
     pub text: std::sync::Arc<str>,
@@ -59,6 +64,10 @@ pub struct InputFile {
     pub hash: String,
 }
 
+/// The built-in 105-agent org's file (`preset = "esa-105"`), kept as a
+/// readable TOML file in `scenarios/orgs/` and embedded at compile time.
+pub const ESA_105: &str = include_str!("../../scenarios/orgs/esa-105.toml");
+
 /// Which org the scenario runs.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Preset {
@@ -72,6 +81,18 @@ pub enum Preset {
         path: String,
         text: std::sync::Arc<str>,
     },
+}
+
+impl Preset {
+    /// The org file the preset reads — its name for messages and its text —
+    /// or `None` for `preset = "none"`. The one place a preset becomes text.
+    pub fn source(&self) -> Option<(&str, &str)> {
+        match self {
+            Preset::None => None,
+            Preset::Esa105 => Some(("esa-105 (built-in)", ESA_105)),
+            Preset::File { path, text } => Some((path, text)),
+        }
+    }
 }
 
 /// What kind of member an agent is. Numeric ids repeat across kinds (#10 is

@@ -192,17 +192,23 @@ fn org(ctx: &Ctx<'_>, raw: RawOrg, base_dir: &Path) -> Result<OrgSpec> {
     })
 }
 
-fn preset(ctx: &Ctx<'_>, preset: &str, base_dir: &Path) -> Result<Preset> {
-    match preset.trim() {
+fn preset(ctx: &Ctx<'_>, name: &str, base_dir: &Path) -> Result<Preset> {
+    if let Some(loaded) = ctx.preset.filter(|p| p.name == name) {
+        return Ok(loaded.preset.clone());
+    }
+    resolve_preset(name, base_dir).map_err(|message| ctx.invalid("org.preset", message))
+}
+
+/// `[org] preset` → [`Preset`], reading an org file (relative to
+/// `base_dir`); the error is the message, without its location.
+pub(crate) fn resolve_preset(name: &str, base_dir: &Path) -> std::result::Result<Preset, String> {
+    match name.trim() {
         "none" => Ok(Preset::None),
         "esa-105" => Ok(Preset::Esa105),
         p if p.ends_with(".toml") && p.len() > ".toml".len() => {
             let path = base_dir.join(p).to_string_lossy().into_owned();
             let text = super::read_utf8(Path::new(&path)).map_err(|reason| {
-                ctx.invalid(
-                    "org.preset",
-                    format!("cannot read org file `{path}`: {reason}; the path is relative to the scenario file"),
-                )
+                format!("cannot read org file `{path}`: {reason}; the path is relative to the scenario file")
             })?;
             Ok(Preset::File {
                 path,
@@ -214,10 +220,7 @@ fn preset(ctx: &Ctx<'_>, preset: &str, base_dir: &Path) -> Result<Preset> {
                 Some(best) => format!("did you mean \"{best}\"? "),
                 None => String::new(),
             };
-            Err(ctx.invalid(
-                "org.preset",
-                format!("unknown preset \"{p}\" — {hint}use \"esa-105\" (the built-in org), \"none\" (only the [[org.domain]] / [[org.agent]] entries defined here) or a path to an org file ending in .toml, relative to the scenario"),
-            ))
+            Err(format!("unknown preset \"{p}\" — {hint}use \"esa-105\" (the built-in org), \"none\" (only the [[org.domain]] / [[org.agent]] entries defined here) or a path to an org file ending in .toml, relative to the scenario"))
         }
     }
 }

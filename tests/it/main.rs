@@ -28,6 +28,7 @@ mod priority_stats;
 mod props;
 mod queueing;
 mod scenarios;
+mod set_by_id;
 
 use std::path::{Path, PathBuf};
 use std::process::Output;
