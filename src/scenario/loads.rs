@@ -17,6 +17,9 @@ type Result<T> = std::result::Result<T, ScenarioError>;
 const PROCESSES: [&str; 5] = ["poisson", "constant", "ramp", "burst", "trace"];
 /// Most task templates per load.
 const MAX_TASKS: usize = 100_000;
+/// Most `[[load]]` streams one scenario may have (each (priority, load)
+/// pair keeps its own histograms).
+const MAX_LOADS: usize = 256;
 /// Most arrivals a trace file may hold.
 const MAX_TRACE_ROWS: usize = 50_000_000;
 const MAX_WEIGHT: i64 = 1_000_000;
@@ -39,6 +42,15 @@ pub(crate) fn loads(
             file: ctx.origin.into(),
             help: "add at least one [[load]] with arrival = { process = \"poisson\", rate = \"60/min\" } and tasks = [{ text = \"...\" }]".into(),
         });
+    }
+    if raw.len() > MAX_LOADS {
+        return Err(ctx.invalid(
+            &format!("load[{MAX_LOADS}]"),
+            format!(
+                "{} [[load]] streams; at most {MAX_LOADS} are supported — merge streams with the same arrival process into one load with several tasks",
+                raw.len()
+            ),
+        ));
     }
     let mut names = BTreeSet::new();
     let mut out = Vec::with_capacity(raw.len());

@@ -306,3 +306,34 @@ fn whole_run_metrics_have_no_per_class_form() {
         &["priority `normal`, which no task of any [[load]] has"],
     );
 }
+
+/// Each (priority, load) pair keeps its own histograms, so the number of
+/// `[[load]]` streams is bounded.
+#[test]
+fn more_than_256_loads_are_rejected() {
+    let mut text = crate::OnePool {
+        name: "many-loads",
+        seed: 1,
+        duration: "1h",
+        warmup: "0s",
+        drain: "0s",
+        interval: "1h",
+        org_extra: "",
+        slots: 1,
+        service: "{ dist = \"exp\", mean = \"1s\" }",
+        load: "first",
+        process: "poisson",
+        rate: "1/h",
+    }
+    .text();
+    for i in 0..256 {
+        text.push_str(&format!(
+            "\n[[load]]\nname = \"extra{i}\"\narrival = {{ process = \"poisson\", rate = \"1/h\" }}\ntasks = [{{ text = \"job\" }}]\n"
+        ));
+    }
+    let run = crate::run_scenario(&text, &["-q"], 2);
+    crate::assert_contains(
+        &crate::stderr(&run.out),
+        &["load[256]", "257 [[load]] streams; at most 256"],
+    );
+}
