@@ -104,9 +104,9 @@ fn measure(slo: &SloSpec, s: &Summary) -> Option<f64> {
     match &slo.scope {
         SloScope::Global => global(slo.metric, s),
         // check_scopes rejects unknown scopes before a run.
-        SloScope::Domain(id) => domain(slo.metric, s.domains.get(id)?),
-        SloScope::Priority(p) => class(slo.metric, s.priorities.get(p.name())?),
-        SloScope::Load(name) => class(slo.metric, s.loads.get(name)?),
+        SloScope::Domain(id) => scoped(slo.metric, s.domains.get(id)?.into()),
+        SloScope::Priority(p) => scoped(slo.metric, s.priorities.get(p.name())?.into()),
+        SloScope::Load(name) => scoped(slo.metric, s.loads.get(name)?.into()),
     }
 }
 
@@ -133,47 +133,66 @@ fn global(metric: SloMetric, s: &Summary) -> Option<f64> {
     }
 }
 
-/// A metric of one domain's subtasks. `None` for the metrics that have no
-/// per-domain form ([`SloMetric::not_per_domain`]): validation rejects
-/// them, and they must never fall back to the global value.
-fn domain(metric: SloMetric, d: &DomainSummary) -> Option<f64> {
-    match metric {
-        SloMetric::Throughput => Some(d.throughput_per_min),
-        SloMetric::LatencyMean
-        | SloMetric::LatencyP50
-        | SloMetric::LatencyP90
-        | SloMetric::LatencyP95
-        | SloMetric::LatencyP99
-        | SloMetric::LatencyP999
-        | SloMetric::LatencyMax => latency(metric, &d.latency_ns),
-        SloMetric::Completion => Some(d.completion),
-        SloMetric::FailedJobs => Some(d.failed as f64),
-        SloMetric::PartialJobs => Some(d.partial as f64),
-        SloMetric::QueueWaitMean => wait_mean(&d.queue_wait_ns),
-        SloMetric::Utilization => Some(d.utilization),
-        SloMetric::LostJobs | SloMetric::RecoveryTime => None,
+/// The figures a domain or a class of jobs (a priority or a load) offers
+/// an SLO; `utilization` only where slots belong to the scope (domains).
+struct Block<'a> {
+    throughput_per_min: f64,
+    latency_ns: &'a Latency,
+    completion: f64,
+    failed: u64,
+    partial: u64,
+    queue_wait_ns: &'a QueueWait,
+    utilization: Option<f64>,
+}
+
+impl<'a> From<&'a DomainSummary> for Block<'a> {
+    fn from(d: &'a DomainSummary) -> Self {
+        Block {
+            throughput_per_min: d.throughput_per_min,
+            latency_ns: &d.latency_ns,
+            completion: d.completion,
+            failed: d.failed,
+            partial: d.partial,
+            queue_wait_ns: &d.queue_wait_ns,
+            utilization: Some(d.utilization),
+        }
     }
 }
 
-/// A metric of one class of jobs (a priority or a load). `None` for the
-/// metrics that have no per-class form ([`SloMetric::not_per_class`]):
-/// validation rejects them, and they must never fall back to the global
-/// value.
-fn class(metric: SloMetric, c: &ClassSummary) -> Option<f64> {
+impl<'a> From<&'a ClassSummary> for Block<'a> {
+    fn from(c: &'a ClassSummary) -> Self {
+        Block {
+            throughput_per_min: c.throughput_per_min,
+            latency_ns: &c.latency_ns,
+            completion: c.completion,
+            failed: c.failed,
+            partial: c.partial,
+            queue_wait_ns: &c.queue_wait_ns,
+            utilization: None,
+        }
+    }
+}
+
+/// A metric of one domain or class. `None` for the metrics that have no
+/// form in that scope ([`SloMetric::not_per_domain`],
+/// [`SloMetric::not_per_class`]): validation rejects them, and they must
+/// never fall back to the global value.
+fn scoped(metric: SloMetric, b: Block) -> Option<f64> {
     match metric {
-        SloMetric::Throughput => Some(c.throughput_per_min),
+        SloMetric::Throughput => Some(b.throughput_per_min),
         SloMetric::LatencyMean
         | SloMetric::LatencyP50
         | SloMetric::LatencyP90
         | SloMetric::LatencyP95
         | SloMetric::LatencyP99
         | SloMetric::LatencyP999
-        | SloMetric::LatencyMax => latency(metric, &c.latency_ns),
-        SloMetric::Completion => Some(c.completion),
-        SloMetric::FailedJobs => Some(c.failed as f64),
-        SloMetric::PartialJobs => Some(c.partial as f64),
-        SloMetric::QueueWaitMean => wait_mean(&c.queue_wait_ns),
-        SloMetric::LostJobs | SloMetric::RecoveryTime | SloMetric::Utilization => None,
+        | SloMetric::LatencyMax => latency(metric, b.latency_ns),
+        SloMetric::Completion => Some(b.completion),
+        SloMetric::FailedJobs => Some(b.failed as f64),
+        SloMetric::PartialJobs => Some(b.partial as f64),
+        SloMetric::QueueWaitMean => wait_mean(b.queue_wait_ns),
+        SloMetric::Utilization => b.utilization,
+        SloMetric::LostJobs | SloMetric::RecoveryTime => None,
     }
 }
 
