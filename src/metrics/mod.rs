@@ -616,13 +616,7 @@ impl Recorder {
             f.throughput_after_per_min = Some(0.0);
             return f;
         };
-        let s = self.stranded;
-        f.stranded_at_end = StrandedWork {
-            orphans_waiting: s.orphans_waiting,
-            held_by_down_agents: s.held_by_down_agents,
-            queued_without_live_member: s.queued_without_live_member,
-            parked_by_outage: s.parked_by_outage,
-        };
+        f.stranded_at_end = self.stranded;
         let during_end = end.unwrap_or(self.end_ns).min(self.end_ns.max(start));
         f.throughput_during_per_min = per_min(
             self.ok_during as f64,

@@ -5,6 +5,8 @@
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde::Serialize as DeriveSerialize;
 
+use crate::core::Stranded;
+
 /// A JSON object whose keys keep insertion (org) order.
 #[derive(Clone, Debug, Default)]
 pub struct OrderedMap<T>(pub Vec<(String, T)>);
@@ -238,7 +240,7 @@ pub struct FaultStats {
     pub orphans_redispatched: u64,
     pub max_redispatch_ns: u64,
     /// Work faults left with no way forward when the run ended.
-    pub stranded_at_end: StrandedWork,
+    pub stranded_at_end: Stranded,
     /// From the first fault's start to the last fault's end.
     pub window_ns: Option<FaultWindow>,
     pub throughput_during_per_min: f64,
@@ -254,29 +256,6 @@ pub struct FaultWindow {
     pub start: u64,
     /// `null`: a permanent fault, the window never ends.
     pub end: Option<u64>,
-}
-
-/// Work faults stranded, as counted at the end of the run (an item can
-/// count in more than one field).
-#[derive(Clone, Copy, Debug, Default, DeriveSerialize, PartialEq, Eq)]
-pub struct StrandedWork {
-    /// Requeued from a faulted agent and never started again.
-    pub orphans_waiting: u64,
-    /// Still held by a crashed agent whose loss was not yet noticed.
-    pub held_by_down_agents: u64,
-    /// Queued on a pool with no member able to take work.
-    pub queued_without_live_member: u64,
-    /// Parked by a queue outage that had not ended.
-    pub parked_by_outage: u64,
-}
-
-impl StrandedWork {
-    pub fn total(&self) -> u64 {
-        self.orphans_waiting
-            + self.held_by_down_agents
-            + self.queued_without_live_member
-            + self.parked_by_outage
-    }
 }
 
 #[derive(Clone, Debug, DeriveSerialize)]

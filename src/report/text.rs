@@ -5,7 +5,8 @@
 use std::io::{self, Write};
 
 use super::{fmt_ns, Reporter, RunReport};
-use crate::metrics::summary::{SloVerdict, StrandedWork, Summary};
+use crate::core::Stranded;
+use crate::metrics::summary::{SloVerdict, Summary};
 
 /// The human-readable summary.
 pub struct TextSummary;
@@ -128,8 +129,8 @@ fn faults(s: &Summary, out: &mut dyn Write) -> io::Result<()> {
 }
 
 /// Why the org did not recover, when it did not.
-fn stranded(w: &StrandedWork, out: &mut dyn Write) -> io::Result<()> {
-    if w.total() == 0 {
+fn stranded(w: &Stranded, out: &mut dyn Write) -> io::Result<()> {
+    if w.is_empty() {
         return Ok(());
     }
     writeln!(
