@@ -99,42 +99,21 @@ pub fn unit_name(unit: MetricUnit) -> &'static str {
 }
 
 /// The measured value in the metric's canonical unit; `None` when there is
-/// none (see [`global`] and [`domain`]).
+/// none (see [`figure`]).
 fn measure(slo: &SloSpec, s: &Summary) -> Option<f64> {
     match &slo.scope {
-        SloScope::Global => global(slo.metric, s),
+        SloScope::Global => figure(slo.metric, s.into()),
         // check_scopes rejects unknown scopes before a run.
-        SloScope::Domain(id) => scoped(slo.metric, s.domains.get(id)?.into()),
-        SloScope::Priority(p) => scoped(slo.metric, s.priorities.get(p.name())?.into()),
-        SloScope::Load(name) => scoped(slo.metric, s.loads.get(name)?.into()),
+        SloScope::Domain(id) => figure(slo.metric, s.domains.get(id)?.into()),
+        SloScope::Priority(p) => figure(slo.metric, s.priorities.get(p.name())?.into()),
+        SloScope::Load(name) => figure(slo.metric, s.loads.get(name)?.into()),
     }
 }
 
-/// A whole-run metric. `None` when the run gives it no value: the
-/// recovery time of a run that did not recover, or a latency or queue wait
-/// when nothing was measured (no evidence never passes a target).
-fn global(metric: SloMetric, s: &Summary) -> Option<f64> {
-    match metric {
-        SloMetric::Throughput => Some(s.throughput_per_min),
-        SloMetric::LatencyMean
-        | SloMetric::LatencyP50
-        | SloMetric::LatencyP90
-        | SloMetric::LatencyP95
-        | SloMetric::LatencyP99
-        | SloMetric::LatencyP999
-        | SloMetric::LatencyMax => latency(metric, &s.latency_ns),
-        SloMetric::Completion => Some(s.completion),
-        SloMetric::FailedJobs => Some(s.jobs.failed as f64),
-        SloMetric::PartialJobs => Some(s.jobs.partial as f64),
-        SloMetric::LostJobs => Some(s.jobs.lost as f64),
-        SloMetric::RecoveryTime => s.recovery_time_ns.map(|ns| ns as f64),
-        SloMetric::QueueWaitMean => wait_mean(&s.queue_wait_ns),
-        SloMetric::Utilization => Some(s.utilization),
-    }
-}
-
-/// The figures a domain or a class of jobs (a priority or a load) offers
-/// an SLO; `utilization` only where slots belong to the scope (domains).
+/// The figures one scope offers an SLO: the whole run, a domain, or a class
+/// of jobs (a priority or a load). `utilization` only where slots belong to
+/// the scope (the run, domains); `lost_jobs` and `recovery_time_ns` only for
+/// the whole run, and the recovery time only if the org recovered.
 struct Block<'a> {
     throughput_per_min: f64,
     latency_ns: &'a Latency,
@@ -143,6 +122,24 @@ struct Block<'a> {
     partial: u64,
     queue_wait_ns: &'a QueueWait,
     utilization: Option<f64>,
+    lost_jobs: Option<u64>,
+    recovery_time_ns: Option<u64>,
+}
+
+impl<'a> From<&'a Summary> for Block<'a> {
+    fn from(s: &'a Summary) -> Self {
+        Block {
+            throughput_per_min: s.throughput_per_min,
+            latency_ns: &s.latency_ns,
+            completion: s.completion,
+            failed: s.jobs.failed,
+            partial: s.jobs.partial,
+            queue_wait_ns: &s.queue_wait_ns,
+            utilization: Some(s.utilization),
+            lost_jobs: Some(s.jobs.lost),
+            recovery_time_ns: s.recovery_time_ns,
+        }
+    }
 }
 
 impl<'a> From<&'a DomainSummary> for Block<'a> {
@@ -155,6 +152,8 @@ impl<'a> From<&'a DomainSummary> for Block<'a> {
             partial: d.partial,
             queue_wait_ns: &d.queue_wait_ns,
             utilization: Some(d.utilization),
+            lost_jobs: None,
+            recovery_time_ns: None,
         }
     }
 }
@@ -169,15 +168,19 @@ impl<'a> From<&'a ClassSummary> for Block<'a> {
             partial: c.partial,
             queue_wait_ns: &c.queue_wait_ns,
             utilization: None,
+            lost_jobs: None,
+            recovery_time_ns: None,
         }
     }
 }
 
-/// A metric of one domain or class. `None` for the metrics that have no
-/// form in that scope ([`SloMetric::not_per_domain`],
-/// [`SloMetric::not_per_class`]): validation rejects them, and they must
-/// never fall back to the global value.
-fn scoped(metric: SloMetric, b: Block) -> Option<f64> {
+/// A metric of one scope. `None` when the scope gives it no value: the
+/// recovery time of a run that did not recover, a latency or queue wait
+/// with nothing measured (no evidence never passes a target), or a metric
+/// with no form in that scope ([`SloMetric::not_per_domain`],
+/// [`SloMetric::not_per_class`]: validation rejects those, and they must
+/// never fall back to the global value).
+fn figure(metric: SloMetric, b: Block) -> Option<f64> {
     match metric {
         SloMetric::Throughput => Some(b.throughput_per_min),
         SloMetric::LatencyMean
@@ -190,9 +193,10 @@ fn scoped(metric: SloMetric, b: Block) -> Option<f64> {
         SloMetric::Completion => Some(b.completion),
         SloMetric::FailedJobs => Some(b.failed as f64),
         SloMetric::PartialJobs => Some(b.partial as f64),
+        SloMetric::LostJobs => b.lost_jobs.map(|n| n as f64),
+        SloMetric::RecoveryTime => b.recovery_time_ns.map(|ns| ns as f64),
         SloMetric::QueueWaitMean => wait_mean(b.queue_wait_ns),
         SloMetric::Utilization => b.utilization,
-        SloMetric::LostJobs | SloMetric::RecoveryTime => None,
     }
 }
 
