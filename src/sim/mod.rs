@@ -109,13 +109,7 @@ impl AgentFaults {
         } else {
             &mut self.heartbeat_losses
         };
-        debug_assert!(start || *count > 0, "a fault ended that never started");
-        *count = if start {
-            *count + 1
-        } else {
-            count.saturating_sub(1)
-        };
-        *count
+        count_fault(count, start)
     }
 
     fn set_slow(&mut self, index: u16, factor: f64, start: bool) {
@@ -127,6 +121,17 @@ impl AgentFaults {
         stack(&mut self.errors, index, rate, start);
         self.error_survival = self.errors.iter().fold(1.0, |acc, (_, r)| acc * (1.0 - r));
     }
+}
+
+/// Counts a fault of one kind in (`start`) or out; returns the count after.
+fn count_fault(count: &mut u32, start: bool) -> u32 {
+    debug_assert!(start || *count > 0, "a fault ended that never started");
+    *count = if start {
+        *count + 1
+    } else {
+        count.saturating_sub(1)
+    };
+    *count
 }
 
 /// Adds fault `index`'s value to an active-fault stack, or removes it.
@@ -633,14 +638,7 @@ impl Sim {
     /// A queue outage on `domain` starts or ends; its queues refuse pushes
     /// from the first active outage to the last one's end.
     fn queue_outage(&mut self, t: SimInstant, domain: DomainIdx, start: bool) {
-        let count = &mut self.outages[domain.0 as usize];
-        debug_assert!(start || *count > 0, "an outage ended that never started");
-        *count = if start {
-            *count + 1
-        } else {
-            count.saturating_sub(1)
-        };
-        if *count == u32::from(start) {
+        if count_fault(&mut self.outages[domain.0 as usize], start) == u32::from(start) {
             self.core
                 .handle(t, Input::QueueOutage { domain, on: start });
         }
