@@ -7,6 +7,7 @@
 
 pub mod cli;
 pub mod core;
+pub mod many;
 pub mod metrics;
 pub mod org;
 pub mod report;
