@@ -10,11 +10,13 @@ use std::time::{Duration, Instant};
 use clap::{Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
+mod many;
+
 use crate::org::{show, Org};
 use crate::report::perf::Perf;
 use crate::report::text::TextSummary;
 use crate::report::{fmt_ns, write_files, Reporter, RunReport};
-use crate::scenario::{self, Scenario, ScenarioError};
+use crate::scenario::{Scenario, ScenarioError};
 use crate::sim::budget::{self, Limits};
 use crate::sim::{BudgetExceeded, Progress, RunOutput, Sim};
 use crate::slo;
@@ -39,6 +41,18 @@ Examples:
 
 Exit codes: 0 all SLOs met · 1 an SLO breached · 2 bad input · 3 invariant violated (a bug)";
 
+const SWEEP_EXAMPLES: &str = "\
+Examples:
+  esa-sim sweep scenarios/mmc.toml --vary load.0.arrival.rate=4/s..9/s:6 --replications 10
+  esa-sim sweep scenarios/mmc.toml --vary org.agent.server.slots=9,10,12 --precision 2%
+  esa-sim sweep scenarios/capacity.toml --vary load.0.arrival.rate=600/min..6000/min:10 --jobs 2
+  # one sweep over three machines (same command line, I = 1, 2, 3), then merge:
+  esa-sim sweep scenarios/mmc.toml --vary load.0.arrival.rate=4/s..9/s:6 --shard 2/3 --out shard-2
+  esa-sim merge shard-1 shard-2 shard-3 --out reports/mmc-sweep
+
+Outputs: sweep.json, sweep.csv, points/<i>/latency.hgrm and latency.hlog, perf.json.
+Exit codes: 0 the sweep ran (verdicts are in its files) · 2 bad input · 3 invariant violated (a bug)";
+
 /// Deterministic simulator and benchmark harness for the ESA 105-agent org.
 #[derive(Parser, Debug)]
 #[command(name = "esa-sim", version, about, after_help = EXAMPLES)]
@@ -52,6 +66,13 @@ pub enum Command {
     /// Run a scenario: print the SLO table, write the reports, exit 0/1.
     #[command(after_help = EXAMPLES)]
     Run(RunArgs),
+    /// Run a scenario many times: a grid of --vary values × replications,
+    /// with confidence intervals, SLO verdicts and the knee.
+    #[command(after_help = SWEEP_EXAMPLES)]
+    Sweep(many::SweepArgs),
+    /// Combine the shard directories of one sweep into its files.
+    #[command(after_help = SWEEP_EXAMPLES)]
+    Merge(many::MergeArgs),
     /// Validate scenarios without running them (exit 0, or 2 with the reason).
     Check {
         /// Scenario files.
@@ -138,6 +159,10 @@ pub enum CliError {
     Write { path: PathBuf, source: io::Error },
     #[error("invariant violated (this is a bug in esa-sim; please report it with the seed and scenario hash):\n{0}")]
     Invariant(String),
+    /// Bad input that is not a scenario file's: a command-line value, a
+    /// shard file.
+    #[error("{0}")]
+    Input(String),
     /// The run would be (or turned out) too big for its bounds.
     #[error("{0}")]
     TooBig(String),
@@ -152,7 +177,10 @@ impl From<ScenarioError> for CliError {
 impl CliError {
     pub fn exit_code(&self) -> i32 {
         match self {
-            CliError::Scenario(_) | CliError::Write { .. } | CliError::TooBig(_) => exit::BAD_INPUT,
+            CliError::Scenario(_)
+            | CliError::Write { .. }
+            | CliError::Input(_)
+            | CliError::TooBig(_) => exit::BAD_INPUT,
             CliError::Invariant(_) => exit::INVARIANT,
         }
     }
@@ -203,6 +231,8 @@ pub fn main_with(
     };
     let result = match cli.command {
         Command::Run(args) => run(&args, out, err, bar),
+        Command::Sweep(args) => many::sweep(&args, out, err, bar),
+        Command::Merge(args) => many::merge(&args, out),
         Command::Check { scenarios, set } => check(&scenarios, &set, out, err),
         Command::Org(cmd) => org(cmd, out),
     };
@@ -228,10 +258,7 @@ fn stdout_result(written: io::Result<()>) -> Result<(), CliError> {
 
 /// Loads and validates a scenario, including the org-level checks.
 pub fn load(path: &Path, overrides: &[String]) -> Result<(Scenario, Org), CliError> {
-    let scenario = scenario::load(path, overrides)?;
-    let org = Org::build(&scenario)?;
-    slo::check_scopes(&scenario, &org)?;
-    Ok((scenario, org))
+    Ok(Org::load(path, overrides)?)
 }
 
 /// Validates every file (each one fully, as `run` would before starting)

@@ -77,7 +77,7 @@ fn used_priorities(scenario: &Scenario) -> Vec<Priority> {
 pub fn evaluate(slos: &[SloSpec], summary: &Summary) -> Vec<SloVerdict> {
     slos.iter()
         .map(|slo| {
-            let measured = measure(slo, summary);
+            let measured = measure(&slo.scope, slo.metric, summary);
             SloVerdict {
                 metric: slo.key.clone(),
                 target: slo.target.clone(),
@@ -98,16 +98,18 @@ pub fn unit_name(unit: MetricUnit) -> &'static str {
     }
 }
 
-/// The measured value in the metric's canonical unit; `None` when there is
-/// none (see [`figure`]).
-fn measure(slo: &SloSpec, s: &Summary) -> Option<f64> {
-    match &slo.scope {
-        SloScope::Global => figure(slo.metric, s.into()),
+/// `metric` of `scope` in the metric's canonical unit; `None` when there
+/// is no value (see [`figure`]) or it is not a number. The one measurement
+/// for SLO verdicts and for the statistics of many runs.
+pub fn measure(scope: &SloScope, metric: SloMetric, s: &Summary) -> Option<f64> {
+    let value = match scope {
+        SloScope::Global => figure(metric, s.into()),
         // check_scopes rejects unknown scopes before a run.
-        SloScope::Domain(id) => figure(slo.metric, s.domains.get(id)?.into()),
-        SloScope::Priority(p) => figure(slo.metric, s.priorities.get(p.name())?.into()),
-        SloScope::Load(name) => figure(slo.metric, s.loads.get(name)?.into()),
-    }
+        SloScope::Domain(id) => figure(metric, s.domains.get(id)?.into()),
+        SloScope::Priority(p) => figure(metric, s.priorities.get(p.name())?.into()),
+        SloScope::Load(name) => figure(metric, s.loads.get(name)?.into()),
+    };
+    value.filter(|v| v.is_finite())
 }
 
 /// The figures one scope offers an SLO: the whole run, a domain, or a class

@@ -25,7 +25,7 @@ pub struct SweepFile {
 }
 
 /// The scenario a sweep varies, as written (before any `--vary`).
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct SweepScenario {
     pub name: String,
     /// The root seed: replication 0 of every point.

@@ -23,6 +23,8 @@ const MAX_VALUE_DIVISOR: f64 = 1e6;
 
 /// One encoded interval.
 struct Interval {
+    /// `Tag=` of the line (a sweep point's replication), if any.
+    tag: Option<String>,
     start_ns: u64,
     end_ns: u64,
     max_ns: u64,
@@ -52,6 +54,18 @@ impl Default for IntervalLog {
 impl IntervalLog {
     /// Encodes the histogram of the interval `[start_ns, end_ns)`.
     pub fn push(&mut self, start_ns: u64, end_ns: u64, h: &Histogram<u64>) {
+        self.push_tagged(None, start_ns, end_ns, h);
+    }
+
+    /// [`IntervalLog::push`] with a `Tag=` (HdrHistogram's tagged lines:
+    /// a sweep point's log has one per replication).
+    pub fn push_tagged(
+        &mut self,
+        tag: Option<String>,
+        start_ns: u64,
+        end_ns: u64,
+        h: &Histogram<u64>,
+    ) {
         self.buf.clear();
         if let Err(e) = self.serializer.serialize(h, &mut self.buf) {
             self.error
@@ -59,6 +73,7 @@ impl IntervalLog {
             return;
         }
         self.intervals.push(Interval {
+            tag,
             start_ns,
             end_ns,
             max_ns: if h.is_empty() { 0 } else { h.max() },
@@ -69,22 +84,30 @@ impl IntervalLog {
     /// Writes the log: the standard header lines, then one line per
     /// interval (`start,length,max,histogram`, as HdrHistogram writes them).
     pub fn write(&self, out: &mut dyn Write) -> io::Result<()> {
+        self.write_described(
+            "job latency per time-series interval; timestamps are simulated seconds, values ns",
+            out,
+        )
+    }
+
+    /// [`IntervalLog::write`] with `what` in the first comment line.
+    pub fn write_described(&self, what: &str, out: &mut dyn Write) -> io::Result<()> {
         if let Some(e) = &self.error {
             return Err(io::Error::other(format!(
                 "a latency histogram could not be encoded ({e}); this is a bug in esa-sim"
             )));
         }
         IntervalLogWriterBuilder::new()
-            .add_comment(&format!(
-                "esa-sim {} job latency per time-series interval; timestamps are simulated seconds, values ns",
-                env!("CARGO_PKG_VERSION")
-            ))
+            .add_comment(&format!("esa-sim {} {what}", env!("CARGO_PKG_VERSION")))
             .add_comment("[Histogram log format version 1.3]")
             .with_start_time(UNIX_EPOCH)
             .with_base_time(UNIX_EPOCH)
             .with_max_value_divisor(MAX_VALUE_DIVISOR)
             .begin_log_with(&mut WriteRef(out), &mut V2DeflateSerializer::new())?;
         for i in &self.intervals {
+            if let Some(tag) = &i.tag {
+                write!(out, "Tag={tag},")?;
+            }
             writeln!(
                 out,
                 "{:.3},{:.3},{:.3},{}",

@@ -12,6 +12,7 @@ mod resolve;
 pub mod show;
 
 use std::collections::BTreeMap;
+use std::path::Path;
 
 use crate::core::routing::Router;
 use crate::core::{
@@ -115,6 +116,15 @@ impl Org {
     /// at the entry (scenario or org file) the offending value came from.
     pub fn build(scenario: &Scenario) -> Result<Org, ScenarioError> {
         resolve::build(scenario)
+    }
+
+    /// Loads the scenario at `path` with `overrides` and makes every check
+    /// a run makes before it starts: the scenario, its org, its SLO scopes.
+    pub fn load(path: &Path, overrides: &[String]) -> Result<(Scenario, Org), ScenarioError> {
+        let scenario = crate::scenario::load(path, overrides)?;
+        let org = Org::build(&scenario)?;
+        crate::slo::check_scopes(&scenario, &org)?;
+        Ok((scenario, org))
     }
 
     /// Number of agents, counting each domain coordinator as one.

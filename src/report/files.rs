@@ -3,6 +3,8 @@
 
 use std::io::{self, Write};
 
+use hdrhistogram::Histogram;
+
 use super::{Reporter, RunReport};
 
 /// `summary.json`: the run's results and SLO verdicts, pretty-printed.
@@ -79,51 +81,56 @@ impl Reporter for LatencyHgrm {
         "latency.hgrm"
     }
     fn write(&self, report: &RunReport, out: &mut dyn Write) -> io::Result<()> {
-        let h = report.recorder.latency_histogram();
-        const SCALE: f64 = 1e6; // ns → ms
-        writeln!(
-            out,
-            "{:>12} {:>14} {:>10} {:>14}\n",
-            "Value", "Percentile", "TotalCount", "1/(1-Percentile)"
-        )?;
-        let mut total = 0u64;
-        for v in h.iter_quantiles(5) {
-            total += v.count_since_last_iteration();
-            let q = v.quantile_iterated_to();
-            let value = h.highest_equivalent(v.value_iterated_to()) as f64 / SCALE;
-            if q < 1.0 {
-                writeln!(
-                    out,
-                    "{value:>12.3} {q:>14.12} {total:>10} {:>14.2}",
-                    1.0 / (1.0 - q)
-                )?;
-            } else {
-                writeln!(out, "{value:>12.3} {q:>14.12} {total:>10}")?;
-            }
-        }
-        let mean = if h.is_empty() { 0.0 } else { h.mean() / SCALE };
-        let sd = if h.is_empty() { 0.0 } else { h.stdev() / SCALE };
-        let max = if h.is_empty() {
-            0.0
-        } else {
-            h.highest_equivalent(h.max()) as f64 / SCALE
-        };
-        writeln!(
-            out,
-            "#[Mean    = {mean:>12.3}, StdDeviation   = {sd:>12.3}]"
-        )?;
-        writeln!(
-            out,
-            "#[Max     = {max:>12.3}, Total count    = {:>12}]",
-            h.len()
-        )?;
-        writeln!(
-            out,
-            "#[Buckets = {:>12}, SubBuckets     = {:>12}]",
-            h.buckets(),
-            h.distinct_values()
-        )
+        write_hgrm(report.recorder.latency_histogram(), out)
     }
+}
+
+/// Writes `h` (values in ns) as HdrHistogram's percentile distribution,
+/// values in milliseconds: `latency.hgrm` of a run or of a sweep point.
+pub fn write_hgrm(h: &Histogram<u64>, out: &mut dyn Write) -> io::Result<()> {
+    const SCALE: f64 = 1e6; // ns → ms
+    writeln!(
+        out,
+        "{:>12} {:>14} {:>10} {:>14}\n",
+        "Value", "Percentile", "TotalCount", "1/(1-Percentile)"
+    )?;
+    let mut total = 0u64;
+    for v in h.iter_quantiles(5) {
+        total += v.count_since_last_iteration();
+        let q = v.quantile_iterated_to();
+        let value = h.highest_equivalent(v.value_iterated_to()) as f64 / SCALE;
+        if q < 1.0 {
+            writeln!(
+                out,
+                "{value:>12.3} {q:>14.12} {total:>10} {:>14.2}",
+                1.0 / (1.0 - q)
+            )?;
+        } else {
+            writeln!(out, "{value:>12.3} {q:>14.12} {total:>10}")?;
+        }
+    }
+    let mean = if h.is_empty() { 0.0 } else { h.mean() / SCALE };
+    let sd = if h.is_empty() { 0.0 } else { h.stdev() / SCALE };
+    let max = if h.is_empty() {
+        0.0
+    } else {
+        h.highest_equivalent(h.max()) as f64 / SCALE
+    };
+    writeln!(
+        out,
+        "#[Mean    = {mean:>12.3}, StdDeviation   = {sd:>12.3}]"
+    )?;
+    writeln!(
+        out,
+        "#[Max     = {max:>12.3}, Total count    = {:>12}]",
+        h.len()
+    )?;
+    writeln!(
+        out,
+        "#[Buckets = {:>12}, SubBuckets     = {:>12}]",
+        h.buckets(),
+        h.distinct_values()
+    )
 }
 
 /// `latency.hlog`: the latency histogram of every interval in

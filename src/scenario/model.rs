@@ -525,12 +525,17 @@ impl SloMetric {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum CmpOp {
+    #[serde(rename = "<")]
     Lt,
+    #[serde(rename = "<=")]
     Le,
+    #[serde(rename = ">")]
     Gt,
+    #[serde(rename = ">=")]
     Ge,
+    #[serde(rename = "==")]
     Eq,
 }
 
