@@ -29,7 +29,11 @@ pub fn write(file: &SweepFile, out: &mut dyn Write) -> io::Result<()> {
         out,
         "{:>4}  {:<values_width$}  {:>4}  {:>24}  {:>10}  {:>12}  {:>9}  verdict",
         "#",
-        if keys.is_empty() { "point" } else { "" },
+        if keys.is_empty() {
+            "point".to_string()
+        } else {
+            keys.join(" ")
+        },
         "reps",
         "latency mean [CI]",
         "p99",

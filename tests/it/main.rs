@@ -29,6 +29,7 @@ mod props;
 mod queueing;
 mod scenarios;
 mod set_by_id;
+mod sweep;
 
 use std::path::{Path, PathBuf};
 use std::process::Output;

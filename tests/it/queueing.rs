@@ -26,7 +26,7 @@ use crate::OnePool;
 
 /// Erlang C: the probability that an arrival waits in an M/M/c queue with
 /// offered load `a = λ/μ` (requires a < c).
-fn erlang_c(c: u32, a: f64) -> f64 {
+pub(crate) fn erlang_c(c: u32, a: f64) -> f64 {
     assert!(a < c as f64, "unstable queue");
     // sum_{k<c} a^k/k!, and term = a^c/c! at the end.
     let mut term = 1.0;
@@ -40,7 +40,7 @@ fn erlang_c(c: u32, a: f64) -> f64 {
 }
 
 /// Mean wait in queue of M/M/c: Wq = P(wait) / (cμ − λ).
-fn mmc_wq(c: u32, lambda: f64, mu: f64) -> f64 {
+pub(crate) fn mmc_wq(c: u32, lambda: f64, mu: f64) -> f64 {
     erlang_c(c, lambda / mu) / (f64::from(c) * mu - lambda)
 }
 
