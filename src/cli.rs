@@ -187,20 +187,16 @@ impl CliError {
 }
 
 /// Runs the CLI on the process's arguments and standard streams and
-/// returns the process exit code.
+/// returns the process exit code. Stderr is not held locked: progress bars
+/// draw on it from worker threads.
 pub fn main() -> i32 {
-    let (stdout, stderr) = (io::stdout(), io::stderr());
+    let (stdout, mut stderr) = (io::stdout(), io::stderr());
     let bar = if stderr.is_terminal() {
         Bar::Terminal
     } else {
         Bar::Hidden
     };
-    main_with(
-        std::env::args_os(),
-        &mut stdout.lock(),
-        &mut stderr.lock(),
-        bar,
-    )
+    main_with(std::env::args_os(), &mut stdout.lock(), &mut stderr, bar)
 }
 
 /// Whether a long run may draw a progress bar on the terminal's stderr.

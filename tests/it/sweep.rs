@@ -410,3 +410,25 @@ fn merge_refuses_incomplete_or_mixed_shards() {
         &["shard.json", "--shard I/N"],
     );
 }
+
+/// With stderr a terminal, the progress bar is drawn from the worker
+/// threads; it once deadlocked on the stderr lock the main thread held.
+/// `script` gives the sweep a pseudo-terminal; a hang is killed by the
+/// 60-second guard and fails the test.
+#[test]
+fn progress_bar_on_a_terminal_does_not_block_the_workers() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = out(&tmp, "tty");
+    let cmd = format!(
+        "{} sweep scenarios/mmc.toml --vary load.0.arrival.rate=5/s,6/s --replications 4 --jobs 2 --set scenario.duration=2h --out {dir}",
+        env!("CARGO_BIN_EXE_esa-sim")
+    );
+    let o = std::process::Command::new("timeout")
+        .args(["60", "script", "-qec", &cmd, "/dev/null"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("timeout and script (util-linux) run");
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    assert_contains(&stdout(&o), &["knee:"]);
+    assert!(Path::new(&dir).join("sweep.json").exists());
+}
