@@ -10,7 +10,9 @@ use std::time::{Duration, Instant};
 use clap::{Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
+use crate::many::output::SweepFile;
 use crate::org::{show, Org};
+use crate::report::html::{self, ReportError};
 use crate::report::perf::Perf;
 use crate::report::text::TextSummary;
 use crate::report::{fmt_ns, write_files, Reporter, RunReport};
@@ -33,11 +35,23 @@ Examples:
   esa-sim run scenarios/overload.toml --seed 7 --out /tmp/overload
   esa-sim run scenarios/mmc.toml --set load.0.arrival.rate=9/s --set scenario.duration=1h
   esa-sim run scenarios/mmc.toml --format json | jq .latency_ns
+  esa-sim run scenarios/worker-failure.toml --html --out /tmp/wf   # also writes /tmp/wf/report.html
+  esa-sim report /tmp/wf
   esa-sim check scenarios/*.toml
   esa-sim org show --format dot | dot -Tsvg > org.svg
   esa-sim org route \"Create user registration endpoint\"
 
 Exit codes: 0 all SLOs met · 1 an SLO breached · 2 bad input · 3 invariant violated (a bug)";
+
+const REPORT_EXAMPLES: &str = "\
+Examples:
+  esa-sim run scenarios/overload.toml -q --out /tmp/overload
+  esa-sim report /tmp/overload      # writes /tmp/overload/report.html
+  esa-sim report reports/mmc-sweep  # a sweep directory (sweep.json)
+
+The page is one self-contained HTML file (inline SVG, no script, nothing
+fetched) and a pure function of the directory's files: writing it twice
+gives the same bytes.";
 
 /// Deterministic simulator and benchmark harness for the ESA 105-agent org.
 #[derive(Parser, Debug)]
@@ -60,6 +74,13 @@ pub enum Command {
         /// Override a scalar key by dotted path before validating.
         #[arg(long = "set", value_name = "KEY=VALUE")]
         set: Vec<String>,
+    },
+    /// (Re)write DIR/report.html from a run or sweep directory.
+    #[command(after_help = REPORT_EXAMPLES)]
+    Report {
+        /// The --out directory of `esa-sim run` (summary.json,
+        /// timeseries.csv) or `esa-sim sweep` (sweep.json).
+        dir: PathBuf,
     },
     /// Inspect the org: its members, reporting lines and routing.
     #[command(subcommand)]
@@ -85,6 +106,10 @@ pub struct RunArgs {
     /// Print nothing but errors (the reports are still written).
     #[arg(short, long)]
     pub quiet: bool,
+    /// Also write report.html (time series, latency percentiles, SLO
+    /// table) into the output directory.
+    #[arg(long)]
+    pub html: bool,
     /// Refuse, before starting, a run expecting more arrivals than this.
     #[arg(long, value_name = "N", default_value_t = budget::DEFAULT_MAX_JOBS)]
     pub max_jobs: u64,
@@ -141,6 +166,8 @@ pub enum CliError {
     /// The run would be (or turned out) too big for its bounds.
     #[error("{0}")]
     TooBig(String),
+    #[error("{0}")]
+    Report(#[from] ReportError),
 }
 
 impl From<ScenarioError> for CliError {
@@ -152,7 +179,10 @@ impl From<ScenarioError> for CliError {
 impl CliError {
     pub fn exit_code(&self) -> i32 {
         match self {
-            CliError::Scenario(_) | CliError::Write { .. } | CliError::TooBig(_) => exit::BAD_INPUT,
+            CliError::Scenario(_)
+            | CliError::Write { .. }
+            | CliError::TooBig(_)
+            | CliError::Report(_) => exit::BAD_INPUT,
             CliError::Invariant(_) => exit::INVARIANT,
         }
     }
@@ -205,6 +235,7 @@ pub fn main_with(
         Command::Run(args) => run(&args, out, err, bar),
         Command::Check { scenarios, set } => check(&scenarios, &set, out, err),
         Command::Org(cmd) => org(cmd, out),
+        Command::Report { dir } => report(&dir),
     };
     match result {
         Ok(code) => code,
@@ -399,6 +430,9 @@ fn run(
     if !done.output.violations.is_empty() {
         return Err(CliError::Invariant(invariant_report(&done)));
     }
+    if args.html {
+        html::write_run_report(&out_dir)?;
+    }
     if !args.quiet {
         stdout_result(print_result(
             out,
@@ -535,5 +569,33 @@ fn org(cmd: OrgCommand, out: &mut dyn Write) -> Result<i32, CliError> {
         }
     };
     stdout_result(written)?;
+    Ok(exit::OK)
+}
+
+/// `esa-sim report DIR`: the sweep page when DIR has `sweep.json`, else
+/// the run page from `summary.json` and `timeseries.csv`.
+fn report(dir: &Path) -> Result<i32, CliError> {
+    let sweep = dir.join("sweep.json");
+    if sweep.is_file() {
+        let text = std::fs::read_to_string(&sweep).map_err(|source| ReportError::Read {
+            path: sweep.clone(),
+            source,
+        })?;
+        let file: SweepFile = serde_json::from_str(&text).map_err(|source| ReportError::Json {
+            path: sweep.clone(),
+            source,
+        })?;
+        html::write_sweep_report(dir, &file).map_err(|source| ReportError::Write {
+            path: dir.join(html::FILE_NAME),
+            source,
+        })?;
+    } else if dir.join("summary.json").is_file() {
+        html::write_run_report(dir)?;
+    } else {
+        return Err(ReportError::NotAReportDir {
+            dir: dir.to_path_buf(),
+        }
+        .into());
+    }
     Ok(exit::OK)
 }

@@ -26,6 +26,7 @@ pub(crate) use error::quoted_list;
 pub use error::{suggest, InputKind, Location, Locator, ScenarioError};
 pub use faults::is_orchestrator;
 pub use model::*;
+pub use slo::target_threshold;
 
 use crate::time::SimDuration;
 use error::Ctx;
