@@ -31,7 +31,7 @@ pub enum ReportError {
     NotAReportDir { dir: PathBuf },
     #[error("cannot read {}: {source}; pass the --out directory of `esa-sim run` or `esa-sim sweep`", path.display())]
     Read { path: PathBuf, source: io::Error },
-    #[error("{}:{}:{}: {source}; the file is not one esa-sim wrote — run `esa-sim run` (or `sweep`) again into this directory", path.display(), source.line(), source.column())]
+    #[error("{}:{}:{}: {}; the file is not one esa-sim wrote — run `esa-sim run` (or `sweep`) again into this directory", path.display(), source.line(), source.column(), without_position(source))]
     Json {
         path: PathBuf,
         source: serde_json::Error,
@@ -40,6 +40,16 @@ pub enum ReportError {
     Garbled { path: PathBuf, what: String },
     #[error("cannot write {}: {source}; check that the directory is writable", path.display())]
     Write { path: PathBuf, source: io::Error },
+}
+
+/// serde_json's message without its trailing ` at line L column C` (the
+/// error already starts with `path:line:col`).
+fn without_position(e: &serde_json::Error) -> String {
+    let msg = e.to_string();
+    match msg.rfind(" at line ") {
+        Some(i) => msg[..i].to_string(),
+        None => msg,
+    }
 }
 
 /// Reads a file of a report directory.
