@@ -10,7 +10,6 @@ use std::time::{Duration, Instant};
 use clap::{Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::many::output::SweepFile;
 use crate::org::{show, Org};
 use crate::report::html::{self, ReportError};
 use crate::report::perf::Perf;
@@ -572,30 +571,8 @@ fn org(cmd: OrgCommand, out: &mut dyn Write) -> Result<i32, CliError> {
     Ok(exit::OK)
 }
 
-/// `esa-sim report DIR`: the sweep page when DIR has `sweep.json`, else
-/// the run page from `summary.json` and `timeseries.csv`.
+/// `esa-sim report DIR`: (re)writes DIR/report.html.
 fn report(dir: &Path) -> Result<i32, CliError> {
-    let sweep = dir.join("sweep.json");
-    if sweep.is_file() {
-        let text = std::fs::read_to_string(&sweep).map_err(|source| ReportError::Read {
-            path: sweep.clone(),
-            source,
-        })?;
-        let file: SweepFile = serde_json::from_str(&text).map_err(|source| ReportError::Json {
-            path: sweep.clone(),
-            source,
-        })?;
-        html::write_sweep_report(dir, &file).map_err(|source| ReportError::Write {
-            path: dir.join(html::FILE_NAME),
-            source,
-        })?;
-    } else if dir.join("summary.json").is_file() {
-        html::write_run_report(dir)?;
-    } else {
-        return Err(ReportError::NotAReportDir {
-            dir: dir.to_path_buf(),
-        }
-        .into());
-    }
+    html::write_report(dir)?;
     Ok(exit::OK)
 }

@@ -232,6 +232,6 @@ fn garbled_files_exit_2_naming_the_file() {
 
     write_file(dir.path(), "sweep.json", "{\"points\": 3}");
     let err = stderr(&report(dir.path(), 2));
-    assert_contains(&err, &["sweep.json:1:"]);
+    assert_contains(&err, &["sweep.json:1:", "at `points`: invalid type"]);
     assert!(!dir.path().join("report.html").exists());
 }

@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 pub use run::write_run_report;
 pub use sweep::write_sweep_report;
 
+use crate::many::output::SweepFile;
 use crate::report::fmt_ns;
 
 /// The page's file name inside a report directory.
@@ -31,15 +32,24 @@ pub enum ReportError {
     NotAReportDir { dir: PathBuf },
     #[error("cannot read {}: {source}; pass the --out directory of `esa-sim run` or `esa-sim sweep`", path.display())]
     Read { path: PathBuf, source: io::Error },
-    #[error("{}:{}:{}: {}; the file is not one esa-sim wrote — run `esa-sim run` (or `sweep`) again into this directory", path.display(), source.line(), source.column(), without_position(source))]
+    #[error("{}:{}:{}: {}{}; the file is not one esa-sim wrote — run `esa-sim run` (or `sweep`) again into this directory", path.display(), source.line(), source.column(), key_prefix(key), without_position(source))]
     Json {
         path: PathBuf,
+        /// The key path of the bad value (`points[0].metrics`), if known.
+        key: String,
         source: serde_json::Error,
     },
     #[error("{}: {what}; the file is not one esa-sim wrote — run `esa-sim run` again into this directory", path.display())]
     Garbled { path: PathBuf, what: String },
     #[error("cannot write {}: {source}; check that the directory is writable", path.display())]
     Write { path: PathBuf, source: io::Error },
+}
+
+fn key_prefix(key: &str) -> String {
+    match key {
+        "" | "." => String::new(),
+        k => format!("at `{k}`: "),
+    }
 }
 
 /// serde_json's message without its trailing ` at line L column C` (the
@@ -57,6 +67,36 @@ fn read(path: &Path) -> Result<String, ReportError> {
     std::fs::read_to_string(path).map_err(|source| ReportError::Read {
         path: path.to_path_buf(),
         source,
+    })
+}
+
+/// `esa-sim report DIR`: the sweep page when DIR has `sweep.json`, else
+/// the run page from `summary.json` and `timeseries.csv`.
+pub fn write_report(dir: &Path) -> Result<(), ReportError> {
+    let sweep = dir.join("sweep.json");
+    if sweep.is_file() {
+        let file = read_sweep(&sweep)?;
+        return write_sweep_report(dir, &file).map_err(|source| ReportError::Write {
+            path: dir.join(FILE_NAME),
+            source,
+        });
+    }
+    if dir.join("summary.json").is_file() {
+        return write_run_report(dir);
+    }
+    Err(ReportError::NotAReportDir {
+        dir: dir.to_path_buf(),
+    })
+}
+
+/// Reads and parses a `sweep.json`; errors name the key path.
+pub fn read_sweep(path: &Path) -> Result<SweepFile, ReportError> {
+    let text = read(path)?;
+    let mut de = serde_json::Deserializer::from_str(&text);
+    serde_path_to_error::deserialize(&mut de).map_err(|e| ReportError::Json {
+        path: path.to_path_buf(),
+        key: e.path().to_string(),
+        source: e.into_inner(),
     })
 }
 

@@ -37,6 +37,7 @@ fn read_summary(path: &Path) -> Result<Value, ReportError> {
     let v: Value =
         serde_json::from_str(&super::read(path)?).map_err(|source| ReportError::Json {
             path: path.to_path_buf(),
+            key: String::new(),
             source,
         })?;
     for key in ["scenario", "window_ns", "latency_ns", "slo"] {
