@@ -235,3 +235,28 @@ fn garbled_files_exit_2_naming_the_file() {
     assert_contains(&err, &["sweep.json:1:", "at `points`: invalid type"]);
     assert!(!dir.path().join("report.html").exists());
 }
+
+#[test]
+fn a_csv_without_escalation_columns_gets_the_summary_totals() {
+    let dir = tempfile::tempdir().unwrap();
+    let summary = r#"{"scenario":{"name":"x<y","seed":1,"hash":"h"},"window_ns":{"start":0,"end":120000000000},
+        "latency_ns":{"p50":1000000,"p99":5000000},"balancing":{"escalations":[3,2,1,0],
+        "moved_within_division":4,"moved_across_divisions":5,"shed":0},
+        "slo":[{"metric":"latency_p99","target":"< 10ms","measured":5000000.0,"unit":"ns","pass":true}]}"#;
+    write_file(dir.path(), "summary.json", summary);
+    let csv = "start_ns,end_ns,arrivals,completed,in_flight\n0,60000000000,10,9,1\n60000000000,120000000000,12,13,0\n";
+    write_file(dir.path(), "timeseries.csv", csv);
+    report(dir.path(), 0);
+    let html = page(dir.path());
+    assert_self_contained(&html);
+    assert_contains(
+        &html,
+        &[
+            "balancing over the run: escalations level 1: 3, level 2: 2, level 3: 1, level 4: 0",
+            "esa-sim run · x&lt;y",
+            "SLO latency_p99 &lt; 10ms",
+        ],
+    );
+    // no balancing chart: 5 time series + the percentile curve
+    assert_eq!(charts(&html), 6);
+}

@@ -383,7 +383,7 @@ impl<'a> Scale<'a> {
                     _ => plain(1e3, "µs"),
                 }
             }
-            Unit::PerMin => plain(1.0, "/min"),
+            Unit::PerMin => plain(1.0, "per min"),
             Unit::Fraction => plain(0.01, "%"),
             Unit::Count => plain(1.0, ""),
             Unit::Nines => Scale {

@@ -202,6 +202,9 @@ fn run_page(s: &Value, t: &TimeTable, percentiles: &[(f64, f64)]) -> std::io::Re
     for chart in time_charts(s, t) {
         page.chart(&chart)?;
     }
+    if t.column("esc_l1").is_none() {
+        page.meta(&balancing_totals(s));
+    }
     page.heading("Latency distribution");
     let mut pct = Chart::new(
         "Job latency by percentile (measured window)",
@@ -332,6 +335,27 @@ fn time_charts(s: &Value, t: &TimeTable) -> Vec<Chart> {
         ));
     }
     charts
+}
+
+/// The run's balancing totals from summary.json, for a CSV without the
+/// per-interval escalation columns.
+fn balancing_totals(s: &Value) -> String {
+    let levels = s
+        .pointer("/balancing/escalations")
+        .and_then(Value::as_array);
+    let levels: Vec<String> = levels
+        .into_iter()
+        .flatten()
+        .enumerate()
+        .map(|(i, n)| format!("level {}: {n}", i + 1))
+        .collect();
+    format!(
+        "balancing over the run: escalations {} · moved within a division {} · across divisions {} · shed {}",
+        if levels.is_empty() { "none".into() } else { levels.join(", ") },
+        text(s, "/balancing/moved_within_division"),
+        text(s, "/balancing/moved_across_divisions"),
+        text(s, "/balancing/shed")
+    )
 }
 
 /// The fault window, `end` null (permanent) drawn to the end of the run.
