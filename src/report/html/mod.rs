@@ -76,10 +76,7 @@ pub fn write_report(dir: &Path) -> Result<(), ReportError> {
     let sweep = dir.join("sweep.json");
     if sweep.is_file() {
         let file = read_sweep(&sweep)?;
-        return write_sweep_report(dir, &file).map_err(|source| ReportError::Write {
-            path: dir.join(FILE_NAME),
-            source,
-        });
+        return write_page(dir, sweep::sweep_page(&file));
     }
     if dir.join("summary.json").is_file() {
         return write_run_report(dir);
@@ -100,9 +97,11 @@ pub fn read_sweep(path: &Path) -> Result<SweepFile, ReportError> {
     })
 }
 
-/// Writes `dir/report.html`.
-fn write_page(dir: &Path, html: &str) -> io::Result<()> {
-    std::fs::write(dir.join(FILE_NAME), html)
+/// Writes `dir/report.html` from a page that may have failed to draw.
+fn write_page(dir: &Path, html: io::Result<String>) -> Result<(), ReportError> {
+    let path = dir.join(FILE_NAME);
+    html.and_then(|h| std::fs::write(&path, h))
+        .map_err(|source| ReportError::Write { path, source })
 }
 
 /// HTML-escapes text for element content and attribute values.

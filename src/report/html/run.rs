@@ -23,14 +23,7 @@ pub fn write_run_report(dir: &Path) -> Result<(), ReportError> {
         true => read_hgrm(&hgrm)?,
         false => summary_percentiles(&summary),
     };
-    let html = run_page(&summary, &series, &percentiles).map_err(|source| ReportError::Write {
-        path: dir.join(super::FILE_NAME),
-        source,
-    })?;
-    write_page(dir, &html).map_err(|source| ReportError::Write {
-        path: dir.join(super::FILE_NAME),
-        source,
-    })
+    write_page(dir, run_page(&summary, &series, &percentiles))
 }
 
 fn read_summary(path: &Path) -> Result<Value, ReportError> {

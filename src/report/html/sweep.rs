@@ -9,7 +9,7 @@ use std::io;
 use std::path::Path;
 
 use super::plot::{Axis as PlotAxis, Chart, Marker, Series, Unit};
-use super::{fmt_value, write_page, Cell, Page};
+use super::{fmt_value, Cell, Page};
 use crate::many::output::{Point, Replications, SweepFile, Verdict};
 use crate::scenario::target_threshold;
 
@@ -19,7 +19,7 @@ const MAX_GROUPS: usize = 8;
 
 /// Writes `dir/report.html` for a sweep.
 pub fn write_sweep_report(dir: &Path, sweep: &SweepFile) -> io::Result<()> {
-    write_page(dir, &sweep_page(sweep)?)
+    std::fs::write(dir.join(super::FILE_NAME), sweep_page(sweep)?)
 }
 
 /// The points of one combination of the other axes' values.
