@@ -13,6 +13,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 mod many;
 
 use crate::org::{show, Org};
+use crate::report::html::{self, ReportError};
 use crate::report::perf::Perf;
 use crate::report::text::TextSummary;
 use crate::report::{fmt_ns, write_files, Reporter, RunReport};
@@ -35,6 +36,8 @@ Examples:
   esa-sim run scenarios/overload.toml --seed 7 --out /tmp/overload
   esa-sim run scenarios/mmc.toml --set load.0.arrival.rate=9/s --set scenario.duration=1h
   esa-sim run scenarios/mmc.toml --format json | jq .latency_ns
+  esa-sim run scenarios/worker-failure.toml --html --out /tmp/wf   # also writes /tmp/wf/report.html
+  esa-sim report /tmp/wf
   esa-sim check scenarios/*.toml
   esa-sim org show --format dot | dot -Tsvg > org.svg
   esa-sim org route \"Create user registration endpoint\"
@@ -52,6 +55,15 @@ Examples:
 
 Outputs: sweep.json, sweep.csv, points/<i>/latency.hgrm and latency.hlog, perf.json.
 Exit codes: 0 the sweep ran (verdicts are in its files) · 2 bad input · 3 invariant violated (a bug)";
+const REPORT_EXAMPLES: &str = "\
+Examples:
+  esa-sim run scenarios/overload.toml -q --out /tmp/overload
+  esa-sim report /tmp/overload      # writes /tmp/overload/report.html
+  esa-sim report reports/mmc-sweep  # a sweep directory (sweep.json)
+
+The page is one self-contained HTML file (inline SVG, no script, nothing
+fetched) and a pure function of the directory's files: writing it twice
+gives the same bytes.";
 
 /// Deterministic simulator and benchmark harness for the ESA 105-agent org.
 #[derive(Parser, Debug)]
@@ -82,6 +94,13 @@ pub enum Command {
         #[arg(long = "set", value_name = "KEY=VALUE")]
         set: Vec<String>,
     },
+    /// (Re)write DIR/report.html from a run or sweep directory.
+    #[command(after_help = REPORT_EXAMPLES)]
+    Report {
+        /// The --out directory of `esa-sim run` (summary.json,
+        /// timeseries.csv) or `esa-sim sweep` (sweep.json).
+        dir: PathBuf,
+    },
     /// Inspect the org: its members, reporting lines and routing.
     #[command(subcommand)]
     Org(OrgCommand),
@@ -106,6 +125,10 @@ pub struct RunArgs {
     /// Print nothing but errors (the reports are still written).
     #[arg(short, long)]
     pub quiet: bool,
+    /// Also write report.html (time series, latency percentiles, SLO
+    /// table) into the output directory.
+    #[arg(long)]
+    pub html: bool,
     /// Refuse, before starting, a run expecting more arrivals than this.
     #[arg(long, value_name = "N", default_value_t = budget::DEFAULT_MAX_JOBS)]
     pub max_jobs: u64,
@@ -166,6 +189,8 @@ pub enum CliError {
     /// The run would be (or turned out) too big for its bounds.
     #[error("{0}")]
     TooBig(String),
+    #[error("{0}")]
+    Report(#[from] ReportError),
 }
 
 impl From<ScenarioError> for CliError {
@@ -180,7 +205,8 @@ impl CliError {
             CliError::Scenario(_)
             | CliError::Write { .. }
             | CliError::Input(_)
-            | CliError::TooBig(_) => exit::BAD_INPUT,
+            | CliError::TooBig(_)
+            | CliError::Report(_) => exit::BAD_INPUT,
             CliError::Invariant(_) => exit::INVARIANT,
         }
     }
@@ -231,6 +257,7 @@ pub fn main_with(
         Command::Merge(args) => many::merge(&args, out),
         Command::Check { scenarios, set } => check(&scenarios, &set, out, err),
         Command::Org(cmd) => org(cmd, out),
+        Command::Report { dir } => report(&dir),
     };
     match result {
         Ok(code) => code,
@@ -422,6 +449,9 @@ fn run(
     if !done.output.violations.is_empty() {
         return Err(CliError::Invariant(invariant_report(&done)));
     }
+    if args.html {
+        html::write_run_report(&out_dir)?;
+    }
     if !args.quiet {
         stdout_result(print_result(
             out,
@@ -558,5 +588,11 @@ fn org(cmd: OrgCommand, out: &mut dyn Write) -> Result<i32, CliError> {
         }
     };
     stdout_result(written)?;
+    Ok(exit::OK)
+}
+
+/// `esa-sim report DIR`: (re)writes DIR/report.html.
+fn report(dir: &Path) -> Result<i32, CliError> {
+    html::write_report(dir)?;
     Ok(exit::OK)
 }

@@ -16,6 +16,7 @@ use crate::many::run::{RepRecord, RunError, Runner};
 use crate::many::shard::{self, Shard, ShardFile};
 use crate::many::spec::{self, PointRun, Request, SweepSpec};
 use crate::many::{self as engine, files, text, vary, PRECISION_MIN_REPLICATIONS};
+use crate::report::html::write_sweep_report;
 use crate::sim::budget;
 
 /// Replications per point when neither `--replications` nor
@@ -273,10 +274,12 @@ fn finish(
     out: &mut dyn Write,
 ) -> Result<(), CliError> {
     let windows: Vec<(u64, u64)> = spec.points.iter().map(|p| p.window_ns).collect();
-    files::write_all(dir, reduced, &windows).map_err(|source| CliError::Write {
-        path: dir.to_path_buf(),
-        source,
-    })?;
+    files::write_all(dir, reduced, &windows)
+        .and_then(|_| write_sweep_report(dir, &reduced.file))
+        .map_err(|source| CliError::Write {
+            path: dir.to_path_buf(),
+            source,
+        })?;
     if !quiet {
         stdout_result(
             text::write(&reduced.file, out)
@@ -288,7 +291,7 @@ fn finish(
 
 fn written(dir: &Path, file: &SweepFile) -> String {
     format!(
-        "{0}/sweep.json, {0}/sweep.csv, {0}/points/<0..{1}>/latency.hgrm",
+        "{0}/report.html, {0}/sweep.json, {0}/sweep.csv, {0}/points/<0..{1}>/latency.hgrm and .hlog",
         dir.display(),
         file.points.len()
     )

@@ -4,6 +4,7 @@
 //! figures live apart, in [`perf::Perf`] (`perf.json`).
 
 pub mod files;
+pub mod html;
 pub mod perf;
 pub mod text;
 

@@ -27,6 +27,7 @@ pub use error::{suggest, InputKind, Location, Locator, ScenarioError};
 pub use faults::is_orchestrator;
 pub use model::*;
 pub(crate) use overrides::key_segments;
+pub use slo::target_threshold;
 
 use crate::time::SimDuration;
 use error::Ctx;

@@ -186,6 +186,15 @@ fn slo(
     })
 }
 
+/// The threshold of an SLO target as written in `[slo]` and echoed in the
+/// reports (`"< 1.25s"` → 1.25e9 for `latency_mean`), in the metric's
+/// canonical unit; `key` may be scoped (`domain.D3.latency_mean`), its last
+/// segment names the metric. `None` when either does not parse.
+pub fn target_threshold(key: &str, target: &str) -> Option<f64> {
+    let metric = SloMetric::from_name(key.rsplit('.').next()?)?;
+    parse_target(metric, target).ok().map(|(_, v)| v)
+}
+
 /// `"< 5s"` → (`Lt`, 5e9) for a latency metric; the error says what is
 /// wrong and gives a valid example.
 fn parse_target(metric: SloMetric, target: &str) -> std::result::Result<(CmpOp, f64), String> {

@@ -27,6 +27,7 @@ mod org;
 mod priority_stats;
 mod props;
 mod queueing;
+mod report_html;
 mod scenarios;
 mod set_by_id;
 mod sweep;
