@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use clap::{Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
+mod compare;
 mod many;
 
 use crate::org::{show, Org};
@@ -28,6 +29,8 @@ pub mod exit {
     pub const SLO_BREACHED: i32 = 1;
     pub const BAD_INPUT: i32 = 2;
     pub const INVARIANT: i32 = 3;
+    /// `compare` or `run --baseline`: a figure worse than its tolerance.
+    pub const REGRESSION: i32 = 4;
 }
 
 const EXAMPLES: &str = "\
@@ -42,7 +45,7 @@ Examples:
   esa-sim org show --format dot | dot -Tsvg > org.svg
   esa-sim org route \"Create user registration endpoint\"
 
-Exit codes: 0 all SLOs met · 1 an SLO breached · 2 bad input · 3 invariant violated (a bug)";
+Exit codes: 0 all SLOs met · 1 an SLO breached · 2 bad input · 3 invariant violated (a bug) · 4 regression (--baseline)";
 
 const SWEEP_EXAMPLES: &str = "\
 Examples:
@@ -55,6 +58,17 @@ Examples:
 
 Outputs: sweep.json, sweep.csv, points/<i>/latency.hgrm and latency.hlog, perf.json.
 Exit codes: 0 the sweep ran (verdicts are in its files) · 2 bad input · 3 invariant violated (a bug)";
+const COMPARE_EXAMPLES: &str = "\
+Examples:
+  esa-sim run scenarios/baseline.toml -q --out /tmp/before
+  esa-sim run scenarios/baseline.toml -q --out /tmp/after --set org.defaults.service.mean=2s
+  esa-sim compare /tmp/before /tmp/after
+  esa-sim compare /tmp/before /tmp/after --tolerance latency_mean=150% --tolerance 'domain.*.latency_p99=10%'
+  esa-sim compare /tmp/before /tmp/after --format markdown >> \"$GITHUB_STEP_SUMMARY\"
+  esa-sim compare /tmp/before /tmp/after --format bmf > results.json   # Bencher / github-action-benchmark
+  esa-sim run scenarios/baseline.toml --baseline baselines/baseline     # run and compare in one command
+
+Exit codes: 0 no regression · 2 the inputs cannot be compared (the message says why) · 4 regression";
 const REPORT_EXAMPLES: &str = "\
 Examples:
   esa-sim run scenarios/overload.toml -q --out /tmp/overload
@@ -85,6 +99,10 @@ pub enum Command {
     /// Combine the shard directories of one sweep into its files.
     #[command(after_help = SWEEP_EXAMPLES)]
     Merge(many::MergeArgs),
+    /// Compare two run or sweep directories: every changed figure, with
+    /// a verdict; exit 4 on a regression beyond tolerance.
+    #[command(after_help = COMPARE_EXAMPLES)]
+    Compare(compare::CompareArgs),
     /// Validate scenarios without running them (exit 0, or 2 with the reason).
     Check {
         /// Scenario files.
@@ -136,6 +154,11 @@ pub struct RunArgs {
     /// 10,000,000 + 1,000 per expected job].
     #[arg(long, value_name = "N")]
     pub max_events: Option<u64>,
+    /// After the run, compare it with this run directory (as `esa-sim
+    /// compare DIR OUT` with the scenario's `[compare]` tolerances) and
+    /// print the table; exit 4 on a regression, else the run's own code.
+    #[arg(long, value_name = "DIR")]
+    pub baseline: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -255,6 +278,7 @@ pub fn main_with(
         Command::Run(args) => run(&args, out, err, bar),
         Command::Sweep(args) => many::sweep(&args, out, err, bar),
         Command::Merge(args) => many::merge(&args, out),
+        Command::Compare(args) => compare::compare(&args, out),
         Command::Check { scenarios, set } => check(&scenarios, &set, out, err),
         Command::Org(cmd) => org(cmd, out),
         Command::Report { dir } => report(&dir),
@@ -423,6 +447,9 @@ fn run(
     let limits = args
         .max_events
         .map_or_else(|| Limits::for_jobs(expected), |n| Limits { max_events: n });
+    if let Some(dir) = &args.baseline {
+        compare::check_baseline(dir)?;
+    }
     prepare_out_dir(&out_dir)?;
     let mut view = ProgressView::new(bar == Bar::Terminal && !args.quiet);
     let done = execute_with(scenario, limits, &mut |p| view.update(p));
@@ -462,11 +489,22 @@ fn run(
         ))?;
     }
     let _ = err.flush();
-    Ok(if summary.passed {
+    let code = if summary.passed {
         exit::OK
     } else {
         exit::SLO_BREACHED
-    })
+    };
+    match &args.baseline {
+        Some(dir) => {
+            let to: &mut dyn Write = match args.format {
+                Format::Text => out,
+                Format::Json => err,
+            };
+            let tolerances = &done.scenario.tolerances;
+            compare::after_run(dir, &out_dir, tolerances, args.quiet, to, code)
+        }
+        None => Ok(code),
+    }
 }
 
 /// A progress bar on stderr for runs that take more than a second of wall

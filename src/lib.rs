@@ -3,9 +3,11 @@
 //!
 //! The pipeline is `scenario` (parse + validate) → `org` (resolve the
 //! organisation) → `sim` (driver: clock, events, randomness) around `core`
-//! (the org's sans-IO logic) → `metrics` → `slo` → `report`.
+//! (the org's sans-IO logic) → `metrics` → `slo` → `report`; `compare` judges two results against each
+//! other (CI regression).
 
 pub mod cli;
+pub mod compare;
 pub mod core;
 pub mod many;
 pub mod metrics;

@@ -82,7 +82,7 @@ pub fn evaluate(slos: &[SloSpec], summary: &Summary) -> Vec<SloVerdict> {
                 metric: slo.key.clone(),
                 target: slo.target.clone(),
                 measured,
-                unit: unit_name(slo.metric.unit()),
+                unit: unit_name(slo.metric.unit()).to_string(),
                 pass: measured.is_some_and(|m| slo.op.holds(m, slo.threshold)),
             }
         })

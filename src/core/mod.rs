@@ -355,7 +355,7 @@ struct PoolState {
 /// Work faults have left with no way forward, at one moment. All zero
 /// means the org has recovered from every fault so far. An item can count
 /// in more than one field (an orphan queued on a pool with no live member).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Stranded {
     /// Work items requeued from a faulted agent and not started again.
     pub orphans_waiting: u64,

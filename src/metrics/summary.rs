@@ -51,7 +51,7 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for OrderedMap<T> {
     }
 }
 
-#[derive(Clone, Debug, DeriveSerialize)]
+#[derive(Clone, Debug, DeriveSerialize, serde::Deserialize)]
 pub struct Summary {
     pub esa_sim_version: String,
     pub scenario: ScenarioRef,
@@ -93,7 +93,7 @@ pub struct Summary {
     pub passed: bool,
 }
 
-#[derive(Clone, Debug, DeriveSerialize)]
+#[derive(Clone, Debug, DeriveSerialize, serde::Deserialize)]
 pub struct ScenarioRef {
     pub name: String,
     pub seed: u64,
@@ -101,12 +101,12 @@ pub struct ScenarioRef {
     pub hash: String,
     pub overrides: Vec<String>,
     /// Other files the run read (org file, traces); omitted when none.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub inputs: Vec<InputRef>,
 }
 
 /// One input file of the run, as `summary.json` records it.
-#[derive(Clone, Debug, DeriveSerialize)]
+#[derive(Clone, Debug, DeriveSerialize, serde::Deserialize)]
 pub struct InputRef {
     /// The scenario key naming it (`org.preset`, `load[0].arrival.file`).
     pub key: String,
@@ -115,13 +115,13 @@ pub struct InputRef {
     pub hash: String,
 }
 
-#[derive(Clone, Copy, Debug, DeriveSerialize)]
+#[derive(Clone, Copy, Debug, DeriveSerialize, serde::Deserialize)]
 pub struct Window {
     pub start: u64,
     pub end: u64,
 }
 
-#[derive(Clone, Copy, Debug, Default, DeriveSerialize, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, DeriveSerialize, serde::Deserialize, PartialEq, Eq)]
 pub struct JobCounts {
     pub arrived: u64,
     pub completed: u64,
@@ -140,7 +140,7 @@ impl JobCounts {
     }
 }
 
-#[derive(Clone, Copy, Debug, Default, DeriveSerialize)]
+#[derive(Clone, Copy, Debug, Default, DeriveSerialize, serde::Deserialize)]
 pub struct Latency {
     pub count: u64,
     pub mean: f64,
@@ -152,7 +152,7 @@ pub struct Latency {
     pub max: u64,
 }
 
-#[derive(Clone, Copy, Debug, Default, DeriveSerialize)]
+#[derive(Clone, Copy, Debug, Default, DeriveSerialize, serde::Deserialize)]
 pub struct QueueWait {
     pub count: u64,
     pub mean: f64,
@@ -162,7 +162,7 @@ pub struct QueueWait {
 }
 
 /// Work-item level counters over the whole run.
-#[derive(Clone, Copy, Debug, Default, DeriveSerialize)]
+#[derive(Clone, Copy, Debug, Default, DeriveSerialize, serde::Deserialize)]
 pub struct WorkCounts {
     pub attempts: u64,
     pub succeeded: u64,
@@ -177,7 +177,7 @@ pub struct WorkCounts {
 /// Little's law on the whole run: L = λW with L = ∫N(t)dt / T and
 /// W the mean sojourn of the jobs with a result. Exact when the run ends
 /// empty, since then ∫N(t)dt is the sum of all sojourn times.
-#[derive(Clone, Copy, Debug, Default, DeriveSerialize)]
+#[derive(Clone, Copy, Debug, Default, DeriveSerialize, serde::Deserialize)]
 pub struct Little {
     pub jobs_in_system_area_ns: u128,
     pub sojourn_sum_ns: u128,
@@ -187,7 +187,7 @@ pub struct Little {
     pub mean_sojourn_s: f64,
 }
 
-#[derive(Clone, Debug, Default, DeriveSerialize)]
+#[derive(Clone, Debug, Default, DeriveSerialize, serde::Deserialize)]
 pub struct DomainSummary {
     pub name: String,
     pub arrived: u64,
@@ -208,7 +208,7 @@ pub struct DomainSummary {
 
 /// Measured jobs of one class (a priority or a load stream), computed
 /// like the global figures over the measured window.
-#[derive(Clone, Debug, Default, DeriveSerialize)]
+#[derive(Clone, Debug, Default, DeriveSerialize, serde::Deserialize)]
 pub struct ClassSummary {
     pub arrived: u64,
     pub completed: u64,
@@ -223,7 +223,7 @@ pub struct ClassSummary {
     pub queue_wait_ns: QueueWait,
 }
 
-#[derive(Clone, Debug, Default, DeriveSerialize)]
+#[derive(Clone, Debug, Default, DeriveSerialize, serde::Deserialize)]
 pub struct AgentSummary {
     pub kind: String,
     pub domain: String,
@@ -235,19 +235,19 @@ pub struct AgentSummary {
     pub queue_wait_mean_ns: f64,
 }
 
-#[derive(Clone, Debug, DeriveSerialize)]
+#[derive(Clone, Debug, DeriveSerialize, serde::Deserialize)]
 pub struct SloVerdict {
     pub metric: String,
     pub target: String,
     /// In `unit`; `null` when there is no value (a run that never
     /// recovered has no recovery time), and the SLO then fails.
     pub measured: Option<f64>,
-    pub unit: &'static str,
+    pub unit: String,
     pub pass: bool,
 }
 
 /// What faults did and how the org recovered (DESIGN.md §3 `[[fault]]`).
-#[derive(Clone, Debug, Default, DeriveSerialize)]
+#[derive(Clone, Debug, Default, DeriveSerialize, serde::Deserialize)]
 pub struct FaultStats {
     /// Active work items put back in their queue (dead agent, timeout, restart).
     pub requeues: u64,
@@ -275,14 +275,14 @@ pub struct FaultStats {
 }
 
 /// The span of the fault timeline.
-#[derive(Clone, Copy, Debug, DeriveSerialize)]
+#[derive(Clone, Copy, Debug, DeriveSerialize, serde::Deserialize)]
 pub struct FaultWindow {
     pub start: u64,
     /// `null`: a permanent fault, the window never ends.
     pub end: Option<u64>,
 }
 
-#[derive(Clone, Debug, DeriveSerialize)]
+#[derive(Clone, Debug, DeriveSerialize, serde::Deserialize)]
 pub struct Detection {
     pub agent: String,
     pub at_ns: u64,
@@ -291,7 +291,7 @@ pub struct Detection {
 }
 
 /// What workload balancing did (seed 001's four levels).
-#[derive(Clone, Copy, Debug, Default, DeriveSerialize)]
+#[derive(Clone, Copy, Debug, Default, DeriveSerialize, serde::Deserialize)]
 pub struct BalancingStats {
     /// Escalations raised at levels 1, 2, 3 and 4.
     pub escalations: [u64; 4],

@@ -268,7 +268,7 @@ pub fn fmt_measured(v: &SloVerdict) -> String {
         let never = v.metric.ends_with("recovery_time");
         return if never { "never" } else { "no data" }.to_string();
     };
-    match v.unit {
+    match v.unit.as_str() {
         "ns" => fmt_ns(m),
         "per_min" => format!("{m:.1}/min"),
         "fraction" => format!("{:.3}%", m * 100.0),

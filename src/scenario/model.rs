@@ -25,6 +25,9 @@ pub struct Scenario {
     pub loads: Vec<LoadSpec>,
     pub faults: Vec<FaultSpec>,
     pub slos: Vec<SloSpec>,
+    /// `[compare] tolerance`: how far each metric may worsen before
+    /// `esa-sim compare` (and `run --baseline`) calls it a regression.
+    pub tolerances: Vec<crate::compare::Tolerance>,
     /// Where the scenario came from, for error messages and reports.
     pub source: SourceInfo,
 }
@@ -426,6 +429,14 @@ pub enum SloMetric {
     Utilization,
 }
 
+/// Which way a figure is better.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    LowerIsBetter,
+    HigherIsBetter,
+}
+
 /// The canonical unit a metric's threshold and measured value are in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum MetricUnit {
@@ -510,6 +521,21 @@ impl SloMetric {
             | LatencyP999 | LatencyMax | Completion | FailedJobs | PartialJobs | QueueWaitMean => {
                 None
             }
+        }
+    }
+
+    /// Which way the metric is better, for `esa-sim compare`; `None` for
+    /// utilisation, which is neither (busier agents may mean more work
+    /// done or the same work done slower).
+    pub fn direction(self) -> Option<Direction> {
+        use SloMetric::*;
+        match self {
+            Throughput | Completion => Some(Direction::HigherIsBetter),
+            LatencyMean | LatencyP50 | LatencyP90 | LatencyP95 | LatencyP99 | LatencyP999
+            | LatencyMax | FailedJobs | PartialJobs | LostJobs | RecoveryTime | QueueWaitMean => {
+                Some(Direction::LowerIsBetter)
+            }
+            Utilization => None,
         }
     }
 

@@ -27,6 +27,16 @@ pub(crate) struct RawScenario {
     pub fault: Vec<RawFault>,
     /// Kept as a table: keys are metric names or `domain.<ID>.<metric>`.
     pub slo: Option<toml::Table>,
+    pub compare: Option<RawCompare>,
+}
+
+/// `[compare]`: settings for `esa-sim compare` and `run --baseline`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawCompare {
+    /// Metric pattern → `"P%"`; kept as a table so dotted keys
+    /// (`domain.D3.latency_p99 = "5%"`) nest and are flattened back.
+    pub tolerance: Option<toml::Table>,
 }
 
 /// `[scenario]`

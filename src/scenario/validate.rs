@@ -7,6 +7,7 @@ use super::error::{did_you_mean, quoted_list, suggestion_hint, Ctx, ScenarioErro
 use super::model::*;
 use super::raw::{RawAgent, RawDist, RawDomain, RawDuration, RawOrg, RawOrgFile, RawScenario};
 use super::{faults, loads, slo, OrgFile, MAX_HORIZON};
+use crate::compare::{self, Tolerance};
 use crate::core::routing::MAX_KEYWORD_BYTES;
 use crate::time::SimDuration;
 use std::collections::BTreeSet;
@@ -86,6 +87,7 @@ pub(crate) fn scenario(
     let loads = loads::loads(ctx, raw.load, base_dir, &mut source.inputs)?;
     let faults = faults::faults(ctx, &raw.fault)?;
     let slos = slo::slos(ctx, raw.slo.as_ref())?;
+    let tolerances = tolerances(ctx, raw.compare.and_then(|c| c.tolerance).as_ref())?;
     Ok(Scenario {
         name,
         description: meta.description.unwrap_or_default(),
@@ -98,8 +100,47 @@ pub(crate) fn scenario(
         loads,
         faults,
         slos,
+        tolerances,
         source,
     })
+}
+
+/// `[compare] tolerance`: `"<pattern>" = "P%"` entries in file order;
+/// dotted keys (`domain.D3.latency_p99 = "5%"`) make nested tables, which
+/// are read back as the dotted pattern.
+fn tolerances(ctx: &Ctx<'_>, table: Option<&toml::Table>) -> Result<Vec<Tolerance>> {
+    let mut out = Vec::new();
+    if let Some(table) = table {
+        flatten_tolerances(ctx, "", table, &mut out)?;
+    }
+    Ok(out)
+}
+
+fn flatten_tolerances(
+    ctx: &Ctx<'_>,
+    prefix: &str,
+    table: &toml::Table,
+    out: &mut Vec<Tolerance>,
+) -> Result<()> {
+    for (key, value) in table {
+        let pattern = format!("{prefix}{key}");
+        let path = format!("compare.tolerance.{pattern}");
+        let fraction = match value {
+            toml::Value::Table(t) => {
+                flatten_tolerances(ctx, &format!("{pattern}."), t, out)?;
+                continue;
+            }
+            toml::Value::String(v) => compare::tolerance::parse_percent(v),
+            other => Err(format!(
+                "must be a percentage string such as \"5%\"; found a {}",
+                other.type_str()
+            )),
+        };
+        let fraction = fraction.map_err(|e| ctx.invalid(&path, e))?;
+        compare::tolerance::check_pattern(&pattern).map_err(|e| ctx.invalid(&path, e))?;
+        out.push(Tolerance { pattern, fraction });
+    }
+    Ok(())
 }
 
 /// `duration + drain`, checked to fit in [`MAX_HORIZON`] so no time in the
