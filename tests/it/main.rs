@@ -14,6 +14,7 @@
 //! are shared by every module.
 
 mod cli;
+mod compare;
 mod determinism;
 mod faults;
 mod fuzz;
