@@ -494,17 +494,28 @@ fn run(
     } else {
         exit::SLO_BREACHED
     };
-    match &args.baseline {
-        Some(dir) => {
-            let to: &mut dyn Write = match args.format {
-                Format::Text => out,
-                Format::Json => err,
-            };
-            let tolerances = &done.scenario.tolerances;
-            compare::after_run(dir, &out_dir, tolerances, args.quiet, to, code)
-        }
-        None => Ok(code),
-    }
+    against_baseline(args, &done.scenario, &out_dir, code, out, err)
+}
+
+/// `run --baseline DIR`: the comparison's table after the run's output (on
+/// stderr when stdout is the JSON summary); exit 4 on a regression, else
+/// the run's `code`.
+fn against_baseline(
+    args: &RunArgs,
+    scenario: &Scenario,
+    out_dir: &Path,
+    code: i32,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Result<i32, CliError> {
+    let Some(dir) = &args.baseline else {
+        return Ok(code);
+    };
+    let to: &mut dyn Write = match args.format {
+        Format::Text => out,
+        Format::Json => err,
+    };
+    compare::after_run(dir, out_dir, &scenario.tolerances, args.quiet, to, code)
 }
 
 /// A progress bar on stderr for runs that take more than a second of wall
