@@ -494,17 +494,10 @@ impl ProgressView {
             return;
         }
         let bar = self.bar.get_or_insert_with(|| {
-            let bar = ProgressBar::with_draw_target(
-                Some(p.end.as_nanos() / 1_000_000),
-                ProgressDrawTarget::stderr(),
-            );
-            let style = ProgressStyle::with_template(
+            stderr_bar(
+                p.end.as_nanos() / 1_000_000,
                 "{elapsed_precise} [{bar:30}] {percent:>3}% simulated · {msg} · ETA {eta}",
             )
-            .unwrap_or_else(|_| ProgressStyle::default_bar())
-            .progress_chars("=> ");
-            bar.set_style(style);
-            bar
         });
         bar.set_position(p.now.as_nanos() / 1_000_000);
         bar.set_message(format!(
@@ -520,6 +513,16 @@ impl ProgressView {
             bar.finish_and_clear();
         }
     }
+}
+
+/// A progress bar of length `len` on stderr, drawn with `template`.
+fn stderr_bar(len: u64, template: &str) -> ProgressBar {
+    let bar = ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::stderr());
+    let style = ProgressStyle::with_template(template)
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> ");
+    bar.set_style(style);
+    bar
 }
 
 fn invariant_report(done: &Completed) -> String {

@@ -6,10 +6,10 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::ProgressBar;
 use serde::Serialize;
 
-use super::{check_size, prepare_out_dir, stdout_result, Bar, CliError};
+use super::{check_size, prepare_out_dir, stderr_bar, stdout_result, Bar, CliError};
 use crate::many::output::{Replications, SweepFile};
 use crate::many::reduce::{self, Reduced};
 use crate::many::run::{RepRecord, RunError, Runner};
@@ -344,14 +344,10 @@ pub struct RunsProgress {
 impl RunsProgress {
     pub fn new(enabled: bool) -> RunsProgress {
         let bar = enabled.then(|| {
-            let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
-            let style = ProgressStyle::with_template(
+            stderr_bar(
+                0,
                 "{elapsed_precise} [{bar:30}] {pos}/{len} runs (points × replications) · ETA {eta}",
             )
-            .unwrap_or_else(|_| ProgressStyle::default_bar())
-            .progress_chars("=> ");
-            bar.set_style(style);
-            bar
         });
         RunsProgress { bar }
     }
