@@ -309,8 +309,8 @@ impl Judge<'_> {
             check_size(&p.scenario, p.expected_jobs, self.args.max_jobs)?;
             p.agents = self.pools.iter().flat_map(|p| p.agents.clone()).collect();
         }
-        let records = engine::collect(&spec, &points, self.runner, None)
-            .map_err(|e| run_error(e, &req))?;
+        let records =
+            engine::collect(&spec, &points, self.runner, None).map_err(|e| run_error(e, &req))?;
         let utilization = pool_utilization(self.pools, &slots, &records);
         self.runs += records.len();
         self.events += records.iter().map(|r| r.events).sum::<u64>();

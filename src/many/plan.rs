@@ -391,7 +391,10 @@ mod tests {
         let pools = [pool("a", &[2, 2]), pool("b", &[3]), pool("c", &[5])];
         let p = plan(&pools, Mode::Bottleneck, 10_000, &mut eval).unwrap();
         assert_eq!(planned(&p), vec![9, 3, 5]);
-        assert_eq!(p.pools, vec![0]);
+        // `a` is saturated at the start, so its busy slots are
+        // underestimated and `b` gets a slot on the way, trimmed again;
+        // `c` is never the bottleneck.
+        assert_eq!(p.pools, vec![0, 1]);
     }
 
     #[test]

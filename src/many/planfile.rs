@@ -254,7 +254,11 @@ pub fn write_overrides(file: &PlanFile, out: &mut dyn Write) -> io::Result<()> {
     }
     writeln!(out, "overrides to paste into the scenario:")?;
     for (id, slots) in &changes {
-        writeln!(out, "[[org.agent]]\nid = {}\nslots = {slots}", toml_string(id))?;
+        writeln!(
+            out,
+            "[[org.agent]]\nid = {}\nslots = {slots}",
+            toml_string(id)
+        )?;
     }
     writeln!(out, "or run with{}", set_args(&changes))
 }

@@ -141,7 +141,11 @@ fn files_are_identical_for_one_and_two_threads_and_the_toml_slots_pass() {
     assert_eq!(slots as u64, slots_needed(&plan_json(one.path())));
     // The planned slots pass a plain run; one fewer was judged not to.
     let set = format!("org.agent.server.slots={slots}");
-    run_in(one.path(), &["run", "s.toml", "-q", "--out", "run", "--set", &set], 0);
+    run_in(
+        one.path(),
+        &["run", "s.toml", "-q", "--out", "run", "--set", &set],
+        0,
+    );
     let evaluations = plan_json(one.path())["evaluations"].clone();
     let fewer = evaluations
         .as_array()
@@ -156,7 +160,12 @@ fn files_are_identical_for_one_and_two_threads_and_the_toml_slots_pass() {
 fn no_plan_within_max_slots_is_exit_1() {
     let dir = tempfile::tempdir().unwrap();
     let text = mmc(8.0, 1, "latency_mean = \"< 1400ms\"");
-    let out = plan_in(dir.path(), &text, &["--max-slots", "4", "--replications", "2"], 1);
+    let out = plan_in(
+        dir.path(),
+        &text,
+        &["--max-slots", "4", "--replications", "2"],
+        1,
+    );
     assert_contains(&stderr(&out), &["no plan", "4 more slot(s)", "--max-slots"]);
     let plan = plan_json(dir.path());
     assert_eq!(plan["found"], false);
@@ -180,11 +189,22 @@ fn bad_pools_exit_2_naming_the_argument_and_the_fix() {
 #[test]
 fn named_pool_prints_the_table_and_overrides() {
     let dir = tempfile::tempdir().unwrap();
-    let file = write_file(dir.path(), "s.toml", &mmc(2.0, 8, "latency_mean = \"< 1250ms\""));
+    let file = write_file(
+        dir.path(),
+        "s.toml",
+        &mmc(2.0, 8, "latency_mean = \"< 1250ms\""),
+    );
     let out = dir.path().join("out");
     let o = run_in(
         dir.path(),
-        &["plan", &file, "--pool", "server", "--out", out.to_str().unwrap()],
+        &[
+            "plan",
+            &file,
+            "--pool",
+            "server",
+            "--out",
+            out.to_str().unwrap(),
+        ],
         0,
     );
     let text = stdout(&o);
