@@ -180,6 +180,22 @@ fn bad_pools_exit_2_naming_the_argument_and_the_fix() {
     assert_contains(&stderr(&out), &["--pool sever", "did you mean `server`?"]);
     let out = plan_in(dir.path(), &text, &["--pool", "Q"], 2);
     assert_contains(&stderr(&out), &["--pool Q", "domain coordinator", "server"]);
+    let out_dir = dir.path().join("ceo");
+    let out = super::run(
+        &[
+            "plan",
+            "scenarios/overload.toml",
+            "--pool",
+            "CEO",
+            "--out",
+            out_dir.to_str().unwrap(),
+        ],
+        2,
+    );
+    assert_contains(
+        &stderr(&out),
+        &["--pool CEO", "is a ceo agent, not a worker"],
+    );
     let none = mmc(2.0, 1, "").replace("[slo]\n", "");
     let out = plan_in(dir.path(), &none, &[], 2);
     assert_contains(&stderr(&out), &["no [slo]"]);
