@@ -11,6 +11,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 mod many;
+mod plan;
 
 use crate::org::{show, Org};
 use crate::report::html::{self, ReportError};
@@ -65,6 +66,16 @@ The page is one self-contained HTML file (inline SVG, no script, nothing
 fetched) and a pure function of the directory's files: writing it twice
 gives the same bytes.";
 
+const PLAN_EXAMPLES: &str = "\
+Examples:
+  esa-sim plan scenarios/mmc.toml --set org.agent.server.slots=1
+  esa-sim plan scenarios/capacity.toml --pool L12 --pool L20 --replications 5 --jobs 2
+
+Outputs: plan.json (pools, slots now and needed, utilisation, SLOs at the plan,
+every evaluation), plan.toml (the [[org.agent]] overrides to paste), perf.json.
+Assumes more slots never make an SLO worse (growth doubles, then bisects).
+Exit codes: 0 a plan was found · 1 none within --max-slots · 2 bad input · 3 invariant violated (a bug)";
+
 /// Deterministic simulator and benchmark harness for the ESA 105-agent org.
 #[derive(Parser, Debug)]
 #[command(name = "esa-sim", version, about, after_help = EXAMPLES)]
@@ -82,6 +93,11 @@ pub enum Command {
     /// with confidence intervals, SLO verdicts and the knee.
     #[command(after_help = SWEEP_EXAMPLES)]
     Sweep(many::SweepArgs),
+    /// How many agents: add slots to the bottleneck pool (or the --pools
+    /// named) until every SLO passes with confidence, then remove the
+    /// slots not needed; prints and writes plan.json and plan.toml.
+    #[command(after_help = PLAN_EXAMPLES)]
+    Plan(plan::PlanArgs),
     /// Combine the shard directories of one sweep into its files.
     #[command(after_help = SWEEP_EXAMPLES)]
     Merge(many::MergeArgs),
@@ -254,6 +270,7 @@ pub fn main_with(
     let result = match cli.command {
         Command::Run(args) => run(&args, out, err, bar),
         Command::Sweep(args) => many::sweep(&args, out, err, bar),
+        Command::Plan(args) => plan::plan(&args, out, err, bar),
         Command::Merge(args) => many::merge(&args, out),
         Command::Check { scenarios, set } => check(&scenarios, &set, out, err),
         Command::Org(cmd) => org(cmd, out),

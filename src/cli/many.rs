@@ -99,7 +99,7 @@ fn parse_precision(s: &str) -> Result<f64, String> {
         .ok_or_else(|| format!("`{s}` is not a precision; write a percentage above 0 and below 100, e.g. `--precision 5%`"))
 }
 
-fn parse_confidence(s: &str) -> Result<f64, String> {
+pub(super) fn parse_confidence(s: &str) -> Result<f64, String> {
     s.trim()
         .parse::<f64>()
         .ok()
@@ -297,7 +297,7 @@ fn written(dir: &Path, file: &SweepFile) -> String {
     )
 }
 
-fn write_json(path: &Path, value: &impl Serialize) -> Result<(), CliError> {
+pub(super) fn write_json(path: &Path, value: &impl Serialize) -> Result<(), CliError> {
     files::write_file(path, |out| {
         serde_json::to_writer_pretty(&mut *out, value)?;
         out.write_all(b"\n")

@@ -72,6 +72,9 @@ pub struct PointRun {
     pub measures: Vec<(SloScope, SloMetric)>,
     pub expected_jobs: f64,
     pub limits: Limits,
+    /// Agents whose utilisation each run also records (`plan` reads them
+    /// to find the bottleneck); empty for a sweep.
+    pub agents: Vec<String>,
 }
 
 /// A point whose scenario is invalid, with the values that made it.
@@ -228,6 +231,7 @@ fn point(req: &Request, combo: &[usize], scenario: Scenario, org: &Org) -> (Poin
             || Limits::for_jobs(expected_jobs),
             |n| Limits { max_events: n },
         ),
+        agents: Vec::new(),
     };
     (spec, run)
 }

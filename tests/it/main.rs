@@ -24,6 +24,7 @@ mod hardening_metrics;
 mod hardening_org;
 mod hlog;
 mod org;
+mod plan;
 mod priority_stats;
 mod props;
 mod queueing;
