@@ -239,30 +239,35 @@ fn run_all(
 }
 
 fn run_error(e: RunError, spec: &SweepSpec, args: &SweepArgs) -> CliError {
-    let reproduce = |point: usize, seed: u64| {
-        let mut cmd = format!("esa-sim run {}", args.scenario.display());
-        for s in spec.scenario.overrides.iter().chain(
-            spec.points[point]
-                .values
-                .0
-                .iter()
-                .map(|(k, v)| format!("{k}={v}"))
-                .collect::<Vec<_>>()
-                .iter(),
-        ) {
-            cmd.push_str(&format!(" --set '{s}'"));
-        }
-        cmd.push_str(&format!(" --seed {seed}"));
-        cmd
-    };
+    let reproduce = |point: usize, seed: u64| reproduce(&args.scenario, spec, point, seed);
     match e {
         RunError::Budget { point, seed, .. } => CliError::TooBig(format!(
             "{e}. Raise the bound with --max-events N if runs are meant to be this big; reproduce one with: {}",
             reproduce(point, seed)
         )),
-        RunError::Invariant { point, seed, .. } => CliError::Invariant(format!("  - {e}\n  reproduce: {}", reproduce(point, seed))),
+        RunError::Invariant { point, seed, .. } => {
+            CliError::Invariant(format!("  - {e}\n  reproduce: {}", reproduce(point, seed)))
+        }
         RunError::Internal { .. } => CliError::Invariant(e.to_string()),
     }
+}
+
+/// The `esa-sim run` command line of one replication of one point.
+fn reproduce(scenario: &Path, spec: &SweepSpec, point: usize, seed: u64) -> String {
+    let values = spec.points[point]
+        .values
+        .0
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"));
+    let sets: String = spec
+        .scenario
+        .overrides
+        .iter()
+        .cloned()
+        .chain(values)
+        .map(|s| format!(" --set '{s}'"))
+        .collect();
+    format!("esa-sim run {}{sets} --seed {seed}", scenario.display())
 }
 
 /// Writes the deterministic files and the report, and prints the table.
