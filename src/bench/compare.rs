@@ -236,14 +236,15 @@ fn row(d: &BenchDiff) -> Row {
     }
 }
 
-/// Lines saying what differs between the two files besides the samples:
+/// Lines saying what changed from the baseline file to the current one
+/// besides the samples (`esa-sim version changed: 0.1.0 → 0.2.0`):
 /// esa-sim version, build profile, machine, and per scenario its hash,
 /// seed, overrides and work (events per run). Empty when nothing does.
 pub fn notes(baseline: &BenchFile, current: &BenchFile) -> Vec<String> {
     let mut out = Vec::new();
     let mut differ = |what: &str, b: String, c: String| {
         if b != c {
-            out.push(format!("{what} differs: {b} (baseline) vs {c} (current)"));
+            out.push(format!("{what} changed: {b} → {c}"));
         }
     };
     differ(
@@ -416,10 +417,7 @@ mod tests {
         b.scenarios[0].overrides = vec!["scenario.duration=2h".into()];
         b.scenarios[0].events = 2000;
         let n = notes(&a, &b).join("\n");
-        assert!(
-            n.contains("esa-sim version differs: 0.1.0 (baseline) vs 0.2.0 (current)"),
-            "{n}"
-        );
+        assert!(n.contains("esa-sim version changed: 0.1.0 → 0.2.0"), "{n}");
         assert!(
             n.contains("`s` overrides") && n.contains("`s` events per run"),
             "{n}"
