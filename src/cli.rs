@@ -80,7 +80,7 @@ Exit codes: 0 a plan was found · 1 none within --max-slots · 2 bad input · 3 
 const BENCH_EXAMPLES: &str = "\
 Examples:
   esa-sim bench scenarios/baseline.toml scenarios/mmc.toml --repeat 10 --out reports/bench.json
-  esa-sim bench scenarios/mmc.toml --set scenario.duration=10m --repeat 20 -q
+  esa-sim bench scenarios/mmc.toml --set scenario.duration=2h --repeat 20 -q
 
 Each scenario runs --warmup times untimed, then --repeat times, one run at a
 time (never in parallel, so samples do not compete for cores).
