@@ -5,6 +5,7 @@
 //! organisation) → `sim` (driver: clock, events, randomness) around `core`
 //! (the org's sans-IO logic) → `metrics` → `slo` → `report`.
 
+pub mod bench;
 pub mod cli;
 pub mod core;
 pub mod many;
