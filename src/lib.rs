@@ -6,6 +6,7 @@
 //! (the org's sans-IO logic) → `metrics` → `slo` → `report`; `compare` judges two results against each
 //! other (CI regression).
 
+pub mod bench;
 pub mod cli;
 pub mod compare;
 pub mod core;

@@ -6,10 +6,10 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::ProgressBar;
 use serde::Serialize;
 
-use super::{check_size, prepare_out_dir, stdout_result, Bar, CliError};
+use super::{check_size, prepare_out_dir, stderr_bar, stdout_result, Bar, CliError};
 use crate::many::output::{Replications, SweepFile};
 use crate::many::reduce::{self, Reduced};
 use crate::many::run::{RepRecord, RunError, Runner};
@@ -99,7 +99,7 @@ fn parse_precision(s: &str) -> Result<f64, String> {
         .ok_or_else(|| format!("`{s}` is not a precision; write a percentage above 0 and below 100, e.g. `--precision 5%`"))
 }
 
-fn parse_confidence(s: &str) -> Result<f64, String> {
+pub(super) fn parse_confidence(s: &str) -> Result<f64, String> {
     s.trim()
         .parse::<f64>()
         .ok()
@@ -239,30 +239,35 @@ fn run_all(
 }
 
 fn run_error(e: RunError, spec: &SweepSpec, args: &SweepArgs) -> CliError {
-    let reproduce = |point: usize, seed: u64| {
-        let mut cmd = format!("esa-sim run {}", args.scenario.display());
-        for s in spec.scenario.overrides.iter().chain(
-            spec.points[point]
-                .values
-                .0
-                .iter()
-                .map(|(k, v)| format!("{k}={v}"))
-                .collect::<Vec<_>>()
-                .iter(),
-        ) {
-            cmd.push_str(&format!(" --set '{s}'"));
-        }
-        cmd.push_str(&format!(" --seed {seed}"));
-        cmd
-    };
+    let reproduce = |point: usize, seed: u64| reproduce(&args.scenario, spec, point, seed);
     match e {
         RunError::Budget { point, seed, .. } => CliError::TooBig(format!(
             "{e}. Raise the bound with --max-events N if runs are meant to be this big; reproduce one with: {}",
             reproduce(point, seed)
         )),
-        RunError::Invariant { point, seed, .. } => CliError::Invariant(format!("  - {e}\n  reproduce: {}", reproduce(point, seed))),
+        RunError::Invariant { point, seed, .. } => {
+            CliError::Invariant(format!("  - {e}\n  reproduce: {}", reproduce(point, seed)))
+        }
         RunError::Internal { .. } => CliError::Invariant(e.to_string()),
     }
+}
+
+/// The `esa-sim run` command line of one replication of one point.
+fn reproduce(scenario: &Path, spec: &SweepSpec, point: usize, seed: u64) -> String {
+    let values = spec.points[point]
+        .values
+        .0
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"));
+    let sets: String = spec
+        .scenario
+        .overrides
+        .iter()
+        .cloned()
+        .chain(values)
+        .map(|s| format!(" --set '{s}'"))
+        .collect();
+    format!("esa-sim run {}{sets} --seed {seed}", scenario.display())
 }
 
 /// Writes the deterministic files and the report, and prints the table.
@@ -297,7 +302,7 @@ fn written(dir: &Path, file: &SweepFile) -> String {
     )
 }
 
-fn write_json(path: &Path, value: &impl Serialize) -> Result<(), CliError> {
+pub(super) fn write_json(path: &Path, value: &impl Serialize) -> Result<(), CliError> {
     files::write_file(path, |out| {
         serde_json::to_writer_pretty(&mut *out, value)?;
         out.write_all(b"\n")
@@ -344,14 +349,10 @@ pub struct RunsProgress {
 impl RunsProgress {
     pub fn new(enabled: bool) -> RunsProgress {
         let bar = enabled.then(|| {
-            let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
-            let style = ProgressStyle::with_template(
+            stderr_bar(
+                0,
                 "{elapsed_precise} [{bar:30}] {pos}/{len} runs (points × replications) · ETA {eta}",
             )
-            .unwrap_or_else(|_| ProgressStyle::default_bar())
-            .progress_chars("=> ");
-            bar.set_style(style);
-            bar
         });
         RunsProgress { bar }
     }

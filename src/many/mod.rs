@@ -10,6 +10,8 @@
 pub mod files;
 pub mod knee;
 pub mod output;
+pub mod plan;
+pub mod planfile;
 pub mod reduce;
 pub mod run;
 pub mod shard;

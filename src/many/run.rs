@@ -25,6 +25,10 @@ pub struct RepRecord {
     pub latency: String,
     /// Events the run processed (for `perf.json`).
     pub events: u64,
+    /// The utilisation of each of the point's `agents` (`plan` only; a
+    /// sweep's shard.json leaves it out).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub agent_utilization: Vec<Option<f64>>,
 }
 
 /// Why a run of the many did not give a record.
@@ -118,6 +122,11 @@ fn replicate(run: &PointRun, point: usize, rep: u32) -> Result<RepRecord, RunErr
         .iter()
         .map(|(scope, metric)| slo::measure(scope, *metric, &out.summary))
         .collect();
+    let agent_utilization = run
+        .agents
+        .iter()
+        .map(|id| out.summary.agents.get(id).map(|a| a.utilization))
+        .collect();
     let mut buf = Vec::new();
     V2DeflateSerializer::new()
         .serialize(out.recorder.latency_histogram(), &mut buf)
@@ -129,5 +138,6 @@ fn replicate(run: &PointRun, point: usize, rep: u32) -> Result<RepRecord, RunErr
         values,
         latency: base64::engine::general_purpose::STANDARD.encode(&buf),
         events: out.events,
+        agent_utilization,
     })
 }

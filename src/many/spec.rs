@@ -7,13 +7,13 @@
 use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 use super::output::{Axis, Replications, SweepScenario};
 use crate::metrics::summary::OrderedMap;
 use crate::org::Org;
 use crate::scenario::{CmpOp, Scenario, ScenarioError, SloMetric, SloScope};
 use crate::sim::budget::{self, Limits};
+use crate::sim::rng;
 use crate::slo::unit_name;
 
 /// What the user asked for.
@@ -72,6 +72,9 @@ pub struct PointRun {
     pub measures: Vec<(SloScope, SloMetric)>,
     pub expected_jobs: f64,
     pub limits: Limits,
+    /// Agents whose utilisation each run also records (`plan` reads them
+    /// to find the bottleneck); empty for a sweep.
+    pub agents: Vec<String>,
 }
 
 /// A point whose scenario is invalid, with the values that made it.
@@ -228,6 +231,7 @@ fn point(req: &Request, combo: &[usize], scenario: Scenario, org: &Org) -> (Poin
             || Limits::for_jobs(expected_jobs),
             |n| Limits { max_events: n },
         ),
+        agents: Vec::new(),
     };
     (spec, run)
 }
@@ -250,11 +254,7 @@ pub fn replication_seed(root: u64, rep: u32) -> u64 {
     if rep == 0 {
         return root;
     }
-    let mut h = Sha256::new();
-    h.update(b"esa-sim/replication/v1\0");
-    h.update(root.to_le_bytes());
-    h.update(rep.to_le_bytes());
-    let digest = h.finalize();
+    let digest = rng::derive(b"esa-sim/replication/v1\0", root, &rep.to_le_bytes());
     let mut bytes = [0u8; 8];
     bytes.copy_from_slice(&digest[..8]);
     // Seeds are 0 ..= 2^63 - 1, like `--seed`.

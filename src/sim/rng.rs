@@ -12,14 +12,17 @@ pub type Stream = ChaCha8Rng;
 
 /// The stream for component `name` under `root_seed`.
 pub fn stream(root_seed: u64, name: &str) -> Stream {
+    ChaCha8Rng::from_seed(derive(b"esa-sim/stream/v1\0", root_seed, name.as_bytes()))
+}
+
+/// SHA-256 of (`domain`, root seed, `name`): the one derivation of every
+/// seed from the root, for streams and for replications.
+pub fn derive(domain: &[u8], root_seed: u64, name: &[u8]) -> [u8; 32] {
     let mut h = Sha256::new();
-    h.update(b"esa-sim/stream/v1\0");
+    h.update(domain);
     h.update(root_seed.to_le_bytes());
-    h.update(name.as_bytes());
-    let digest = h.finalize();
-    let mut seed = [0u8; 32];
-    seed.copy_from_slice(&digest[..32]);
-    ChaCha8Rng::from_seed(seed)
+    h.update(name);
+    h.finalize().into()
 }
 
 #[cfg(test)]

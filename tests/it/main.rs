@@ -8,11 +8,14 @@
 //!   as a process and in-process; another seed gives different ones;
 //! - `cli`: the binary as a process — exit codes, error messages, files;
 //! - `props`: property tests of duration/rate parsing and the event queue.
+//! - `bench`: `esa-sim bench` and bench files compared through the library;
+//! - `workflow`: the GitHub Actions workflow parses and its scripts pass `bash -n`.
 //!
 //! Fixtures live in `tests/data/`; the helpers below (running the binary,
 //! running a scenario text into a temp dir, the one-pool queue [`OnePool`])
 //! are shared by every module.
 
+mod bench;
 mod cli;
 mod compare;
 mod determinism;
@@ -25,6 +28,7 @@ mod hardening_metrics;
 mod hardening_org;
 mod hlog;
 mod org;
+mod plan;
 mod priority_stats;
 mod props;
 mod queueing;
@@ -32,6 +36,7 @@ mod report_html;
 mod scenarios;
 mod set_by_id;
 mod sweep;
+mod workflow;
 
 use std::path::{Path, PathBuf};
 use std::process::Output;

@@ -342,7 +342,11 @@ fn grids_report_a_knee_per_line() {
 
 #[test]
 fn bad_sweep_input_exits_2_naming_the_argument_and_the_fix() {
-    let cases: [(&[&str], &[&str]); 9] = [
+    let cases: [(&[&str], &[&str]); 10] = [
+        (
+            &["--vary", "load.0.arrival.rate=4/s,5/s", "--max-events", "1000", "--set", "scenario.duration=20m"],
+            &["stopped after 1000 events", "--max-events N", "reproduce one with: esa-sim run scenarios/mmc.toml --set 'scenario.duration=20m' --set 'load.0.arrival.rate=4/s' --seed 42"],
+        ),
         (
             &["--vary", "load.0.arrival.rate"],
             &["--vary `load.0.arrival.rate`", "KEY=VALUES"],
