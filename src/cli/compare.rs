@@ -7,6 +7,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use super::{exit, load, stdout_result, CliError};
+use crate::bench::BenchFile;
 use crate::compare::format::{self, Format};
 use crate::compare::{self, run, sweep, Comparison, Side, Tolerance};
 use crate::many::output::SweepFile;
@@ -17,8 +18,8 @@ const MAX_INPUT_BYTES: u64 = 256 * 1024 * 1024;
 
 #[derive(clap::Args, Debug)]
 pub struct CompareArgs {
-    /// The baseline: a run directory (summary.json) or a sweep directory
-    /// (sweep.json).
+    /// The baseline: a run directory (summary.json), a sweep directory
+    /// (sweep.json) or a file written by `esa-sim bench --out`.
     pub baseline: PathBuf,
     /// The result to judge, of the same kind and scenario.
     pub current: PathBuf,
@@ -28,6 +29,9 @@ pub struct CompareArgs {
     /// [default: 0% for lost_jobs and failed_jobs, 2% otherwise].
     #[arg(long = "tolerance", value_name = "METRIC=P%", value_parser = Tolerance::parse_arg)]
     pub tolerance: Vec<Tolerance>,
+    /// (Bench files: one per measure, `events_per_s`, `jobs_per_s`,
+    /// `wall_s`, or `*`; default 5 %, and a regression must also be
+    /// significant at 1 %.)
     /// Also use the `[compare] tolerance` table of this scenario file
     /// (the command line's --tolerance wins).
     #[arg(long, value_name = "FILE")]
@@ -79,7 +83,7 @@ pub fn check_baseline(dir: &Path) -> Result<(), CliError> {
     let side = read_side(dir).map_err(|e| CliError::Input(format!("--baseline: {e}")))?;
     match side {
         (Kind::Run, _) => Ok(()),
-        (Kind::Sweep, _) => Err(CliError::Input(format!(
+        (Kind::Sweep | Kind::Bench, _) => Err(CliError::Input(format!(
             "--baseline {} is a sweep directory (sweep.json); `run --baseline` needs a run directory with summary.json (compare sweeps with `esa-sim compare`)",
             dir.display()
         ))),
@@ -99,18 +103,43 @@ fn judge(
     cli: &[Tolerance],
     scenario: &[Tolerance],
 ) -> Result<Comparison, CliError> {
-    let (b_kind, b) = read_side(baseline)?;
-    let (c_kind, c) = read_side(current)?;
-    if b_kind != c_kind {
-        return Err(CliError::Input(format!(
-            "cannot compare {} ({}) with {} ({}); pass two run directories or two sweep directories",
+    let (b, c) = (read_input(baseline)?, read_input(current)?);
+    let mismatch = |b: Kind, c: Kind| {
+        CliError::Input(format!(
+            "cannot compare {} ({}) with {} ({}); pass two run directories, two sweep directories or two bench files",
             baseline.display(),
-            b_kind.describe(),
+            b.describe(),
             current.display(),
-            c_kind.describe()
-        )));
+            c.describe()
+        ))
+    };
+    match (b, c) {
+        (Input::Side(bk, _), Input::Side(ck, _)) if bk != ck => Err(mismatch(bk, ck)),
+        (Input::Side(_, b), Input::Side(_, c)) => {
+            compare::compare(&b, &c, cli, scenario).map_err(|e| CliError::Input(e.to_string()))
+        }
+        (Input::Bench(b), Input::Bench(c)) => Ok(compare::bench::comparison(&b, &c, cli)),
+        (Input::Side(bk, _), Input::Bench(_)) => Err(mismatch(bk, Kind::Bench)),
+        (Input::Bench(_), Input::Side(ck, _)) => Err(mismatch(Kind::Bench, ck)),
     }
-    compare::compare(&b, &c, cli, scenario).map_err(|e| CliError::Input(e.to_string()))
+}
+
+/// One input, read.
+enum Input {
+    Side(Kind, Side),
+    Bench(Box<BenchFile>),
+}
+
+/// A run or sweep directory, or a bench file.
+fn read_input(path: &Path) -> Result<Input, CliError> {
+    if !path.is_file() {
+        let (kind, side) = read_side(path)?;
+        return Ok(Input::Side(kind, side));
+    }
+    let text = read_bounded(path)?;
+    let file = BenchFile::parse(&path.display().to_string(), &text)
+        .map_err(|e| CliError::Input(e.to_string()))?;
+    Ok(Input::Bench(Box::new(file)))
 }
 
 /// What a compare input is.
@@ -118,6 +147,7 @@ fn judge(
 enum Kind {
     Run,
     Sweep,
+    Bench,
 }
 
 impl Kind {
@@ -125,6 +155,7 @@ impl Kind {
         match self {
             Kind::Run => "summary.json",
             Kind::Sweep => "sweep.json",
+            Kind::Bench => "bench file",
         }
     }
 
@@ -132,6 +163,7 @@ impl Kind {
         match self {
             Kind::Run => "a run directory, summary.json",
             Kind::Sweep => "a sweep directory, sweep.json",
+            Kind::Bench => "a bench file",
         }
     }
 
@@ -139,20 +171,14 @@ impl Kind {
         match self {
             Kind::Run => "esa-sim run",
             Kind::Sweep => "esa-sim sweep",
+            Kind::Bench => "esa-sim bench",
         }
     }
 }
 
-/// Reads one input: a run or a sweep directory. A plain file would be a
-/// `bench` file, which this version cannot compare yet.
+/// Reads a run or a sweep directory.
 fn read_side(path: &Path) -> Result<(Kind, Side), CliError> {
     let shown = path.display();
-    if path.is_file() {
-        return Err(CliError::Input(format!(
-            "{shown} is a file: comparing `esa-sim bench` files is not supported yet; \
-             pass two run directories (summary.json) or two sweep directories (sweep.json)"
-        )));
-    }
     if !path.is_dir() {
         return Err(CliError::Input(format!(
             "{shown} does not exist; pass the --out directory of `esa-sim run` (summary.json) or `esa-sim sweep` (sweep.json)"
@@ -185,6 +211,11 @@ fn read_side(path: &Path) -> Result<(Kind, Side), CliError> {
             &origin,
             &serde_json::from_str::<SweepFile>(&text).map_err(malformed)?,
         ),
+        Kind::Bench => {
+            return Err(CliError::Input(format!(
+                "{shown} is a directory, not a bench file"
+            )))
+        }
     };
     Ok((kind, side))
 }

@@ -9,7 +9,7 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use super::{Comparison, MetricUnit, Row, Verdict};
+use super::{Comparison, MetricUnit, Row, Unit, Verdict};
 use crate::report::fmt_ns;
 
 /// `--format`.
@@ -32,16 +32,18 @@ pub fn write(c: &Comparison, format: Format, out: &mut dyn Write) -> io::Result<
 }
 
 /// A value in its unit, with the interval when there is one.
-fn value(unit: MetricUnit, v: Option<f64>, ci: Option<(f64, f64)>) -> String {
+fn value(unit: Unit, v: Option<f64>, ci: Option<(f64, f64)>) -> String {
     let Some(v) = v else {
         return "—".to_string();
     };
     let one = |v: f64| match unit {
-        MetricUnit::Nanos => fmt_ns(v),
-        MetricUnit::PerMin => format!("{v:.1}/min"),
-        MetricUnit::Fraction => format!("{:.3}%", v * 100.0),
-        MetricUnit::Count if v.fract() == 0.0 => format!("{v:.0}"),
-        MetricUnit::Count => format!("{v:.2}"),
+        Unit::Metric(MetricUnit::Nanos) => fmt_ns(v),
+        Unit::Metric(MetricUnit::PerMin) => format!("{v:.1}/min"),
+        Unit::Metric(MetricUnit::Fraction) => format!("{:.3}%", v * 100.0),
+        Unit::Metric(MetricUnit::Count) if v.fract() == 0.0 => format!("{v:.0}"),
+        Unit::Metric(MetricUnit::Count) => format!("{v:.2}"),
+        Unit::PerSecond => format!("{v:.0}/s"),
+        Unit::Seconds => fmt_ns(v * 1e9),
     };
     match ci {
         Some((lo, hi)) => format!("{} [{} – {}]", one(v), one(lo), one(hi)),
@@ -63,8 +65,12 @@ fn verdict_line(c: &Comparison) -> String {
         return format!("no change: all {} figures identical", c.figures);
     }
     let n = c.regressions();
+    let quiet = match c.count(Verdict::NotSignificant) {
+        0 => String::new(),
+        k => format!(" · {k} not significant"),
+    };
     format!(
-        "{n} regression{} · {} improved · {} changed, of {} figures{}",
+        "{n} regression{} · {} improved · {} changed{quiet}, of {} figures{}",
         if n == 1 { "" } else { "s" },
         c.count(Verdict::Improved),
         c.count(Verdict::Changed),
@@ -156,7 +162,7 @@ fn markdown(c: &Comparison, out: &mut dyn Write) -> io::Result<()> {
             let [m, b, cur, ch, v] = cells(c, r).map(|s| md(&s));
             let v = match r.verdict {
                 Verdict::Regression => format!("**{v}**"),
-                Verdict::Improved | Verdict::Changed => v,
+                Verdict::Improved | Verdict::Changed | Verdict::NotSignificant => v,
             };
             writeln!(out, "| `{m}` | {b} | {cur} | {ch} | {v} |")?;
         }

@@ -5,10 +5,12 @@
 //! and `format` renders the result.
 //!
 //! The core is generic over named figures with a direction: a run's
-//! summary ([`run`]), a sweep's points ([`sweep`]) and any later input
-//! (bench files) only have to turn themselves into [`Group`]s of
-//! [`Figure`]s.
+//! summary ([`run`]) and a sweep's points ([`sweep`]) turn themselves into
+//! [`Group`]s of [`Figure`]s. Bench files ([`bench`]) bring their own
+//! statistical verdicts (`crate::bench::compare`) and share the rows and
+//! the formats.
 
+pub mod bench;
 pub mod format;
 pub mod run;
 pub mod sweep;
@@ -20,13 +22,36 @@ pub use crate::scenario::{Direction, MetricUnit};
 pub use tolerance::Tolerance;
 use tolerance::{Applied, Source};
 
+/// The unit of a figure.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Unit {
+    /// An SLO metric's canonical unit (ns, per minute, fraction, count).
+    Metric(MetricUnit),
+    /// Per wall-clock second (bench rates).
+    PerSecond,
+    /// Wall-clock seconds (bench run time).
+    Seconds,
+}
+
+impl Unit {
+    /// The name in JSON output: `ns`, `per_min`, `fraction`, `count`,
+    /// `per_s`, `s`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Unit::Metric(u) => crate::slo::unit_name(u),
+            Unit::PerSecond => "per_s",
+            Unit::Seconds => "s",
+        }
+    }
+}
+
 /// One measured figure of one result.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Figure {
     /// The metric's name as an SLO key writes it (`latency_mean`,
     /// `domain.D3.latency_p99`) or a plain count (`jobs.arrived`).
     pub name: String,
-    pub unit: MetricUnit,
+    pub unit: Unit,
     /// `None`: listed when it changes, never a regression.
     pub direction: Option<Direction>,
     /// The value (a sweep point's mean); `None` when there is none (no job
@@ -75,6 +100,8 @@ pub enum Verdict {
     Improved,
     /// Different, but neither of the above.
     Changed,
+    /// Bench samples that differ without a significant difference.
+    NotSignificant,
 }
 
 impl Verdict {
@@ -83,6 +110,7 @@ impl Verdict {
             Verdict::Regression => "REGRESSION",
             Verdict::Improved => "improved",
             Verdict::Changed => "changed",
+            Verdict::NotSignificant => "no significant change",
         }
     }
 }
@@ -93,7 +121,7 @@ pub struct Row {
     pub benchmark: String,
     pub metric: String,
     #[serde(serialize_with = "unit_name")]
-    pub unit: MetricUnit,
+    pub unit: Unit,
     pub direction: Option<Direction>,
     pub baseline: Option<f64>,
     pub current: Option<f64>,
@@ -102,19 +130,27 @@ pub struct Row {
     /// or the baseline is 0.
     pub change: Option<f64>,
     pub tolerance: Applied,
+    /// The significance of the difference (bench files: Mann–Whitney U).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub p_value: Option<f64>,
     pub verdict: Verdict,
 }
 
-fn unit_name<S: serde::Serializer>(u: &MetricUnit, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(crate::slo::unit_name(*u))
+fn unit_name<S: serde::Serializer>(u: &Unit, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(u.name())
 }
 
 /// The result of comparing two sides.
 #[derive(Clone, Debug, Serialize)]
 pub struct Comparison {
+    /// The scenario compared (for bench files: every scenario, joined).
     pub scenario: String,
-    pub baseline: Identity,
-    pub current: Identity,
+    /// What each side is (runs and sweeps; a bench file has one per
+    /// scenario, and its notes say what differs).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<Identity>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub current: Option<Identity>,
     /// Identity differences and unmatched sweep points, one line each.
     pub notes: Vec<String>,
     /// Every changed figure, in the current side's order.
@@ -183,8 +219,8 @@ pub fn compare(
     }
     Ok(Comparison {
         scenario: c.scenario.clone(),
-        baseline: b.clone(),
-        current: c.clone(),
+        baseline: Some(b.clone()),
+        current: Some(c.clone()),
         notes,
         rows,
         figures,
@@ -265,6 +301,7 @@ fn row(benchmark: &str, b: &Figure, c: &Figure, tolerance: Applied) -> Row {
         current_ci: c.ci,
         change,
         tolerance,
+        p_value: None,
         verdict: verdict(b, c, tolerance),
     }
 }
@@ -300,7 +337,7 @@ mod tests {
     fn fig(v: f64, ci: Option<(f64, f64)>, dir: Direction) -> Figure {
         Figure {
             name: "latency_mean".into(),
-            unit: MetricUnit::Nanos,
+            unit: Unit::Metric(MetricUnit::Nanos),
             direction: Some(dir),
             value: Some(v),
             ci,

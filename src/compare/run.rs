@@ -3,7 +3,7 @@
 //! measured exactly as SLO verdicts measure them ([`crate::slo::measure`]),
 //! plus job and work counts that have no direction.
 
-use super::{Figure, Group, Identity, MetricUnit, Side};
+use super::{Figure, Group, Identity, MetricUnit, Side, Unit};
 use crate::many::spec::metric_name;
 use crate::metrics::summary::Summary;
 use crate::scenario::{Priority, SloMetric, SloScope};
@@ -55,7 +55,7 @@ fn figures(s: &Summary) -> Vec<Figure> {
             }
             out.push(Figure {
                 name: metric_name(&scope, metric),
-                unit: metric.unit(),
+                unit: Unit::Metric(metric.unit()),
                 direction: metric.direction(),
                 value: slo::measure(&scope, metric, s),
                 ci: None,
@@ -83,7 +83,7 @@ fn counts(s: &Summary) -> Vec<Figure> {
     .into_iter()
     .map(|(name, v)| Figure {
         name: name.to_string(),
-        unit: MetricUnit::Count,
+        unit: Unit::Metric(MetricUnit::Count),
         direction: None,
         value: Some(v as f64),
         ci: None,

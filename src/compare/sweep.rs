@@ -2,7 +2,7 @@
 //! between the two sweeps by the point's `--vary` values), each metric's
 //! mean with its confidence interval.
 
-use super::{Figure, Group, Identity, MetricUnit, Side};
+use super::{Figure, Group, Identity, MetricUnit, Side, Unit};
 use crate::many::output::{Point, SweepFile};
 use crate::scenario::SloMetric;
 
@@ -45,7 +45,7 @@ fn group(name: &str, p: &Point) -> Group {
                 let kind = metric.rsplit('.').next().and_then(SloMetric::from_name);
                 Figure {
                     name: metric.clone(),
-                    unit: kind.map_or(MetricUnit::Count, SloMetric::unit),
+                    unit: Unit::Metric(kind.map_or(MetricUnit::Count, SloMetric::unit)),
                     direction: kind.and_then(SloMetric::direction),
                     value: stats.mean,
                     ci: stats.ci_low.zip(stats.ci_high),

@@ -1,9 +1,10 @@
 //! Tolerances: how far a figure may worsen before it is a regression.
 //! A tolerance is a metric-name pattern (`latency_p99`,
 //! `domain.*.latency_p99`, `*`) and a fraction (`"5%"` → 0.05). This module
-//! owns the pattern syntax, the `P%` syntax, the defaults and which
+//! owns the pattern syntax (over SLO metric names and bench measures), the `P%` syntax, the defaults and which
 //! tolerance applies to a figure; it reads no files.
 
+use crate::bench::Measure;
 use crate::scenario::SloMetric;
 
 /// Default tolerance of every figure but lost and failed jobs.
@@ -107,10 +108,14 @@ pub fn check_pattern(pattern: &str) -> Result<(), String> {
         return Ok(());
     }
     let last = pattern.rsplit('.').next().unwrap_or(pattern);
-    if SloMetric::ALL.iter().any(|(n, _)| glob(last, n)) {
+    let names: Vec<&str> = SloMetric::ALL
+        .iter()
+        .map(|(n, _)| *n)
+        .chain(Measure::ALL.map(Measure::name))
+        .collect();
+    if names.iter().any(|n| glob(last, n)) {
         return Ok(());
     }
-    let names: Vec<&str> = SloMetric::ALL.iter().map(|(n, _)| *n).collect();
     Err(format!(
         "`{pattern}` matches no metric: its last segment `{last}` must name one (or be a glob such as latency_*){}",
         crate::scenario::suggest(last, names.iter().copied(), "metrics")
@@ -121,25 +126,28 @@ pub fn check_pattern(pattern: &str) -> Result<(), String> {
 /// else the last matching `scenario` pattern, else the default (0 for lost
 /// and failed jobs in any scope, 2 % otherwise).
 pub fn applied(name: &str, cli: &[Tolerance], scenario: &[Tolerance]) -> Applied {
+    given(name, cli, scenario).unwrap_or(Applied {
+        fraction: default_for(name),
+        source: Source::Default,
+    })
+}
+
+/// The tolerance `cli` or `scenario` give `name` (the last match, the
+/// command line first); `None` when neither matches it.
+pub fn given(name: &str, cli: &[Tolerance], scenario: &[Tolerance]) -> Option<Applied> {
     let found = cli
         .iter()
         .rev()
         .chain(scenario.iter().rev())
-        .find(|t| t.matches(name));
-    match found {
-        Some(t) => Applied {
-            fraction: t.fraction,
-            source: if t.is_explicit() {
-                Source::Explicit
-            } else {
-                Source::Glob
-            },
+        .find(|t| t.matches(name))?;
+    Some(Applied {
+        fraction: found.fraction,
+        source: if found.is_explicit() {
+            Source::Explicit
+        } else {
+            Source::Glob
         },
-        None => Applied {
-            fraction: default_for(name),
-            source: Source::Default,
-        },
-    }
+    })
 }
 
 fn default_for(name: &str) -> f64 {

@@ -353,13 +353,10 @@ fn inputs_that_cannot_be_compared_exit_2_with_the_reason() {
             s(&p("wrong")),
             "is not a summary.json this esa-sim can read",
         ),
-        (
-            s(&p("bench.json")),
-            "`esa-sim bench` files is not supported yet",
-        ),
+        (s(&p("bench.json")), "not an esa-sim bench file"),
         (
             "tests/data/sweep".to_string(),
-            "pass two run directories or two sweep",
+            "pass two run directories, two sweep directories or two bench files",
         ),
     ];
     for (current, why) in cases {
@@ -369,6 +366,38 @@ fn inputs_that_cannot_be_compared_exit_2_with_the_reason() {
     for bad in ["latency_mean", "latency_mean=5", "latncy_mean=5%"] {
         run(&["compare", &base, &base, "--tolerance", bad], 2);
     }
+}
+
+/// Two bench files go through the same formats: the verdicts are the
+/// bench module's (three samples can never be significant at 1 %).
+#[test]
+fn bench_files_compare_through_the_same_formats() {
+    let tmp = TempDir::new().unwrap();
+    let bench = |name: &str| {
+        let file = tmp.path().join(name);
+        let f = file.to_str().unwrap();
+        let args = [
+            "bench",
+            "scenarios/mmc.toml",
+            "--set",
+            "scenario.duration=20m",
+        ];
+        let mut args = args.to_vec();
+        args.extend(["--repeat", "3", "-q", "--out", f]);
+        run(&args, 0);
+        file
+    };
+    let (a, b) = (bench("a.json"), bench("b.json"));
+    let out = stdout(&compare(&a, &b, &[], 0));
+    assert_contains(&out, &["events_per_s", "wall_s", "no significant change"]);
+    let md = stdout(&compare(&a, &b, &["--format", "markdown"], 0));
+    assert_contains(&md, &["| `wall_s` |"]);
+    let bmf: Value =
+        serde_json::from_str(&stdout(&compare(&a, &b, &["--format", "bmf"], 0))).unwrap();
+    assert!(bmf["mmc"]["events_per_s"]["value"].as_f64().unwrap() > 0.0);
+    compare(&a, &b, &["--tolerance", "wall_s=10%"], 0);
+    let e = stderr(&compare(&a, Path::new("baselines/mmc"), &[], 2));
+    assert_contains(&e, &["(a bench file) with baselines/mmc"]);
 }
 
 /// Every built-in scenario has a committed baseline that reads back.
