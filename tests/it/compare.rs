@@ -204,8 +204,8 @@ fn run_with_baseline_compares_in_the_same_command() {
     );
     let text = stdout(&same);
     let (summary, table) = text.split_at(text.find("compare scenario").expect("a table"));
-    assert_contains(&summary, &["SLO"]);
-    assert_contains(&table, &["no change"]);
+    assert_contains(summary, &["SLO"]);
+    assert_contains(table, &["no change"]);
     let slower = ["run", "scenarios/baseline.toml", "-q", "--out", o];
     let mut args = slower.to_vec();
     args.extend(["--baseline", "baselines/baseline", "--set", SLOWER]);
