@@ -63,7 +63,7 @@ Exit codes: 0 the sweep ran (verdicts are in its files) · 2 bad input · 3 inva
 const COMPARE_EXAMPLES: &str = "\
 Examples:
   esa-sim run scenarios/baseline.toml -q --out /tmp/before
-  esa-sim run scenarios/baseline.toml -q --out /tmp/after --set org.defaults.service.mean=2s
+  esa-sim run scenarios/baseline.toml -q --out /tmp/after --set org.agent.L12.service.mean=1.2s
   esa-sim compare /tmp/before /tmp/after
   esa-sim compare /tmp/before /tmp/after --tolerance latency_mean=150% --tolerance 'domain.*.latency_p99=10%'
   esa-sim compare /tmp/before /tmp/after --format markdown >> \"$GITHUB_STEP_SUMMARY\"
@@ -132,8 +132,8 @@ pub enum Command {
     /// Combine the shard directories of one sweep into its files.
     #[command(after_help = SWEEP_EXAMPLES)]
     Merge(many::MergeArgs),
-    /// Compare two run or sweep directories: every changed figure, with
-    /// a verdict; exit 4 on a regression beyond tolerance.
+    /// Compare two run directories, sweep directories or bench files:
+    /// every changed figure, with a verdict; exit 4 on a regression.
     #[command(after_help = COMPARE_EXAMPLES)]
     Compare(compare::CompareArgs),
     /// Validate scenarios without running them (exit 0, or 2 with the reason).

@@ -26,12 +26,11 @@ pub struct CompareArgs {
     /// How far METRIC may worsen before it is a regression, e.g.
     /// `latency_mean=5%` or `domain.*.latency_p99=10%` (`*` matches within
     /// one dot-separated segment); repeatable, the last match wins
-    /// [default: 0% for lost_jobs and failed_jobs, 2% otherwise].
+    /// [default: 0% for lost_jobs and failed_jobs, 2% otherwise]. For bench
+    /// files: `events_per_s`, `jobs_per_s`, `wall_s` or `*` [default 5%],
+    /// and a regression must also be significant at 1%.
     #[arg(long = "tolerance", value_name = "METRIC=P%", value_parser = Tolerance::parse_arg)]
     pub tolerance: Vec<Tolerance>,
-    /// (Bench files: one per measure, `events_per_s`, `jobs_per_s`,
-    /// `wall_s`, or `*`; default 5 %, and a regression must also be
-    /// significant at 1 %.)
     /// Also use the `[compare] tolerance` table of this scenario file
     /// (the command line's --tolerance wins).
     #[arg(long, value_name = "FILE")]
