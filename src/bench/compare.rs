@@ -291,38 +291,7 @@ pub fn notes(baseline: &BenchFile, current: &BenchFile) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::bench::{Machine, Sample};
-
-    fn file(scenarios: Vec<BenchScenario>) -> BenchFile {
-        BenchFile {
-            esa_sim_version: "0.1.0".into(),
-            machine: Machine {
-                cpu: Some("cpu".into()),
-                cores: 2,
-                os: "linux".into(),
-                arch: "x86_64".into(),
-                profile: "release".into(),
-                rustc: None,
-            },
-            scenarios,
-        }
-    }
-
-    /// A scenario of fixed work (1000 events, 10 jobs) run in `walls` seconds.
-    fn scenario(name: &str, walls: &[f64]) -> BenchScenario {
-        BenchScenario {
-            name: name.into(),
-            hash: "sha256:00".into(),
-            seed: 1,
-            overrides: vec![],
-            events: 1000,
-            jobs: 10,
-            samples: walls
-                .iter()
-                .map(|&w| Sample::new(w, 1000, 10, 60.0))
-                .collect(),
-        }
-    }
+    use crate::bench::tests::{file, scenario};
 
     /// Ten wall times around `centre`, ±2 % in a fixed pattern.
     fn walls(centre: f64) -> Vec<f64> {

@@ -177,7 +177,7 @@ pub fn cpu_model(cpuinfo: &str) -> Option<String> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     pub(crate) fn file(scenarios: Vec<BenchScenario>) -> BenchFile {
@@ -195,7 +195,7 @@ mod tests {
         }
     }
 
-    fn scenario(name: &str, walls: &[f64]) -> BenchScenario {
+    pub(crate) fn scenario(name: &str, walls: &[f64]) -> BenchScenario {
         BenchScenario {
             name: name.into(),
             hash: "sha256:00".into(),

@@ -44,12 +44,6 @@ pub struct SweepArgs {
     #[arg(long, value_name = "N", default_value_t = 50,
           value_parser = clap::value_parser!(u32).range(3..=10_000))]
     pub max_replications: u32,
-    /// Confidence level of the Student-t intervals, between 0 and 1.
-    #[arg(long, value_name = "C", default_value_t = 0.95, value_parser = parse_confidence)]
-    pub confidence: f64,
-    /// Threads to run on [default: all cores]; results do not depend on it.
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=4096))]
-    pub jobs: Option<u32>,
     /// Run only the I-th of N slices of the work and write DIR/shard.json
     /// for `esa-sim merge`.
     #[arg(long, value_name = "I/N")]
@@ -57,22 +51,46 @@ pub struct SweepArgs {
     /// Output directory [default: reports/<scenario name>-sweep/].
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
-    /// Root seed: replication 0 of every point (0 to 2^63-1).
+    #[command(flatten)]
+    pub runs: ManyRuns,
+}
+
+/// The flags every command of many runs (`sweep`, `plan`) shares.
+#[derive(clap::Args, Debug)]
+pub struct ManyRuns {
+    /// Confidence level of the Student-t intervals, between 0 and 1.
+    #[arg(long, value_name = "C", default_value_t = 0.95, value_parser = parse_confidence)]
+    pub confidence: f64,
+    /// Threads to run on [default: all cores]; results do not depend on it.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=4096))]
+    pub jobs: Option<u32>,
+    /// Root seed: replication 0 of every run (0 to 2^63-1).
     #[arg(long, value_parser = clap::value_parser!(u64).range(0..=i64::MAX as u64))]
     pub seed: Option<u64>,
-    /// Override a key of every point, as for `run`.
+    /// Override a key of every run, as for `run`.
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub set: Vec<String>,
     /// Print nothing but errors (the files are still written).
     #[arg(short, long)]
     pub quiet: bool,
-    /// Refuse a point expecting more arrivals than this (per run).
+    /// Refuse a configuration expecting more arrivals than this (per run).
     #[arg(long, value_name = "N", default_value_t = budget::DEFAULT_MAX_JOBS)]
     pub max_jobs: u64,
     /// Stop a run that processes more events than this [default: 10,000,000
     /// + 1,000 per expected job].
     #[arg(long, value_name = "N")]
     pub max_events: Option<u64>,
+}
+
+impl ManyRuns {
+    /// The `--set` overrides, with `--seed` as the last one.
+    pub fn sets(&self) -> Vec<String> {
+        let mut sets = self.set.clone();
+        if let Some(seed) = self.seed {
+            sets.push(format!("scenario.seed={seed}"));
+        }
+        sets
+    }
 }
 
 #[derive(clap::Args, Debug)]
@@ -117,7 +135,7 @@ pub fn sweep(
     let req = request(args)?;
     let (spec, points) = spec::build(&req).map_err(|e| CliError::Input(e.to_string()))?;
     for p in &points {
-        check_size(&p.scenario, p.expected_jobs, args.max_jobs)?;
+        check_size(&p.scenario, p.expected_jobs, args.runs.max_jobs)?;
     }
     let out_dir = args
         .out
@@ -126,7 +144,7 @@ pub fn sweep(
     prepare_out_dir(&out_dir)?;
     let started = Instant::now();
     let records = run_all(&spec, &points, args, bar)?;
-    let perf = SweepPerf::new(started, &records, args.jobs);
+    let perf = SweepPerf::new(started, &records, args.runs.jobs);
     write_json(&out_dir.join("perf.json"), &perf)?;
     if let Some(shard) = args.shard {
         let runs = records.len();
@@ -137,7 +155,7 @@ pub fn sweep(
             records,
         };
         write_json(&out_dir.join(shard::SHARD_FILE), &file)?;
-        if !args.quiet {
+        if !args.runs.quiet {
             stdout_result(writeln!(
                 out,
                 "shard {shard}: {runs} run(s) in {:.2} s written to {}; combine every shard with\n  esa-sim merge SHARD_DIR... --out DIR",
@@ -148,8 +166,8 @@ pub fn sweep(
         return Ok(super::exit::OK);
     }
     let reduced = reduce::reduce(&spec, records).map_err(|e| CliError::Invariant(e.to_string()))?;
-    finish(&out_dir, &spec, &reduced, args.quiet, out)?;
-    if !args.quiet {
+    finish(&out_dir, &spec, &reduced, args.runs.quiet, out)?;
+    if !args.runs.quiet {
         stdout_result(writeln!(
             out,
             "perf        {} runs, {} events in {:.2} s wall on {} thread(s) · {:.1} runs/s",
@@ -179,10 +197,7 @@ pub fn merge(args: &MergeArgs, out: &mut dyn Write) -> Result<i32, CliError> {
 
 fn request(args: &SweepArgs) -> Result<Request, CliError> {
     let axes = vary::parse_all(&args.vary).map_err(|e| CliError::Input(e.to_string()))?;
-    let mut sets = args.set.clone();
-    if let Some(seed) = args.seed {
-        sets.push(format!("scenario.seed={seed}"));
-    }
+    let sets = args.runs.sets();
     let replications = match args.precision {
         Some(precision) => Replications::Precision {
             precision,
@@ -197,9 +212,9 @@ fn request(args: &SweepArgs) -> Result<Request, CliError> {
         scenario: args.scenario.clone(),
         sets,
         axes,
-        confidence: args.confidence,
+        confidence: args.runs.confidence,
         replications,
-        max_events: args.max_events,
+        max_events: args.runs.max_events,
     })
 }
 
@@ -219,15 +234,15 @@ fn run_all(
     bar: Bar,
 ) -> Result<Vec<RepRecord>, CliError> {
     let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(args.jobs.unwrap_or(0) as usize)
+        .num_threads(args.runs.jobs.unwrap_or(0) as usize)
         .build()
         .map_err(|e| {
             CliError::Input(format!(
                 "cannot start {} thread(s): {e}; pass a smaller --jobs",
-                args.jobs.unwrap_or(0)
+                args.runs.jobs.unwrap_or(0)
             ))
         })?;
-    let progress = RunsProgress::new(bar == Bar::Terminal && !args.quiet);
+    let progress = RunsProgress::new(bar == Bar::Terminal && !args.runs.quiet);
     let runner = Runner {
         pool: &pool,
         on_planned: &|n| progress.planned(n),

@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use serde::Serialize;
 
-use super::many::{parse_confidence, write_json, RunsProgress, DEFAULT_REPLICATIONS};
+use super::many::{write_json, ManyRuns, RunsProgress, DEFAULT_REPLICATIONS};
 use super::{check_size, exit, load, prepare_out_dir, stdout_result, Bar, CliError};
 use crate::many::output::{Point, Replications, SweepScenario, Verdict};
 use crate::many::plan::{self as planner, distribute, Evaluation, Mode, PoolStart};
@@ -20,7 +20,6 @@ use crate::many::spec::{self, Request};
 use crate::many::{self as engine, files};
 use crate::org::Org;
 use crate::scenario::suggest;
-use crate::sim::budget;
 
 /// Slots phase 1 may add in all when `--max-slots` is not given.
 pub const DEFAULT_MAX_SLOTS: u32 = 10_000;
@@ -38,35 +37,15 @@ pub struct PlanArgs {
     #[arg(long, value_name = "N", default_value_t = DEFAULT_REPLICATIONS,
           value_parser = clap::value_parser!(u32).range(2..=10_000))]
     pub replications: u32,
-    /// Confidence level of the Student-t intervals, between 0 and 1.
-    #[arg(long, value_name = "C", default_value_t = 0.95, value_parser = parse_confidence)]
-    pub confidence: f64,
     /// The most slots the plan may add in all; no plan within it is exit 1.
     #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_SLOTS,
           value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     pub max_slots: u32,
-    /// Threads to run on [default: all cores]; results do not depend on it.
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=4096))]
-    pub jobs: Option<u32>,
     /// Output directory [default: reports/<scenario name>-plan/].
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
-    /// Root seed: replication 0 of every evaluation (0 to 2^63-1).
-    #[arg(long, value_parser = clap::value_parser!(u64).range(0..=i64::MAX as u64))]
-    pub seed: Option<u64>,
-    /// Override a key of the scenario, as for `run`.
-    #[arg(long = "set", value_name = "KEY=VALUE")]
-    pub set: Vec<String>,
-    /// Print nothing but errors (the files are still written).
-    #[arg(short, long)]
-    pub quiet: bool,
-    /// Refuse a configuration expecting more arrivals than this (per run).
-    #[arg(long, value_name = "N", default_value_t = budget::DEFAULT_MAX_JOBS)]
-    pub max_jobs: u64,
-    /// Stop a run that processes more events than this [default: 10,000,000
-    /// + 1,000 per expected job].
-    #[arg(long, value_name = "N")]
-    pub max_events: Option<u64>,
+    #[command(flatten)]
+    pub runs: ManyRuns,
 }
 
 /// `esa-sim plan`.
@@ -76,10 +55,7 @@ pub fn plan(
     err: &mut dyn Write,
     bar: Bar,
 ) -> Result<i32, CliError> {
-    let mut sets = args.set.clone();
-    if let Some(seed) = args.seed {
-        sets.push(format!("scenario.seed={seed}"));
-    }
+    let sets = args.runs.sets();
     let (scenario, org) = load(&args.scenario, &sets)?;
     if scenario.slos.is_empty() {
         return Err(CliError::Input(format!(
@@ -94,8 +70,8 @@ pub fn plan(
         .unwrap_or_else(|| Path::new("reports").join(format!("{}-plan", scenario.name)));
     prepare_out_dir(&out_dir)?;
     let started = Instant::now();
-    let pool = thread_pool(args.jobs)?;
-    let progress = RunsProgress::new(bar == Bar::Terminal && !args.quiet);
+    let pool = thread_pool(args.runs.jobs)?;
+    let progress = RunsProgress::new(bar == Bar::Terminal && !args.runs.quiet);
     let runner = Runner {
         pool: &pool,
         on_planned: &|n| progress.planned(n),
@@ -122,18 +98,18 @@ pub fn plan(
         })?,
         mode,
         args.replications,
-        args.confidence,
+        args.runs.confidence,
         args.max_slots,
     );
     let file = planfile::build(head, &pools, &found, &judge.points);
-    let perf = PlanPerf::new(started, &judge, args.jobs);
+    let perf = PlanPerf::new(started, &judge, args.runs.jobs);
     write_json(&out_dir.join("perf.json"), &perf)?;
     write_json(&out_dir.join("plan.json"), &file)?;
     if file.found {
         write_text_file(&out_dir.join("plan.toml"), &planfile::toml(&file))?;
     }
     let at = found.plan.map(|i| &judge.points[i]);
-    if !args.quiet {
+    if !args.runs.quiet {
         stdout_result(print(&file, at, &out_dir, &perf, out))?;
     }
     let code = outcome(&file, args.max_slots, err);
@@ -298,15 +274,15 @@ impl Judge<'_> {
             scenario: self.args.scenario.clone(),
             sets,
             axes: Vec::new(),
-            confidence: self.args.confidence,
+            confidence: self.args.runs.confidence,
             replications: Replications::Fixed {
                 n: self.args.replications,
             },
-            max_events: self.args.max_events,
+            max_events: self.args.runs.max_events,
         };
         let (spec, mut points) = spec::build(&req).map_err(|e| CliError::Input(e.to_string()))?;
         for p in &mut points {
-            check_size(&p.scenario, p.expected_jobs, self.args.max_jobs)?;
+            check_size(&p.scenario, p.expected_jobs, self.args.runs.max_jobs)?;
             p.agents = self.pools.iter().flat_map(|p| p.agents.clone()).collect();
         }
         let records =
