@@ -10,7 +10,8 @@ use std::io::{self, Write};
 use serde::Serialize;
 
 use super::{Comparison, MetricUnit, Row, Unit, Verdict};
-use crate::report::fmt_ns;
+use crate::report::{fmt_in_unit, fmt_ns};
+use crate::slo::unit_name;
 
 /// `--format`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -37,11 +38,9 @@ fn value(unit: Unit, v: Option<f64>, ci: Option<(f64, f64)>) -> String {
         return "—".to_string();
     };
     let one = |v: f64| match unit {
-        Unit::Metric(MetricUnit::Nanos) => fmt_ns(v),
-        Unit::Metric(MetricUnit::PerMin) => format!("{v:.1}/min"),
-        Unit::Metric(MetricUnit::Fraction) => format!("{:.3}%", v * 100.0),
         Unit::Metric(MetricUnit::Count) if v.fract() == 0.0 => format!("{v:.0}"),
         Unit::Metric(MetricUnit::Count) => format!("{v:.2}"),
+        Unit::Metric(m) => fmt_in_unit(v, unit_name(m)).unwrap_or_else(|| format!("{v}")),
         Unit::PerSecond => format!("{v:.0}/s"),
         Unit::Seconds => fmt_ns(v * 1e9),
     };

@@ -12,7 +12,7 @@ use super::output::{Point, SloStats, SweepScenario, Verdict};
 use super::plan::{distribute, Mode, Plan, PoolStart, Step};
 use super::text::verdict_word;
 use crate::metrics::summary::OrderedMap;
-use crate::report::fmt_ns;
+use crate::report::fmt_in_unit;
 
 /// `plan.json`.
 #[derive(Clone, Debug, Serialize)]
@@ -265,10 +265,5 @@ pub fn write_overrides(file: &PlanFile, out: &mut dyn Write) -> io::Result<()> {
 
 fn value(v: Option<f64>, unit: &str) -> String {
     let Some(v) = v else { return "n/a".into() };
-    match unit {
-        "ns" => fmt_ns(v),
-        "fraction" => format!("{:.3}%", v * 100.0),
-        "per_min" => format!("{v:.1}/min"),
-        _ => format!("{v}"),
-    }
+    fmt_in_unit(v, unit).unwrap_or_else(|| format!("{v}"))
 }

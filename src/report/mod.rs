@@ -49,6 +49,18 @@ pub fn write_files(dir: &Path, report: &RunReport) -> io::Result<()> {
     Ok(())
 }
 
+/// A metric value in the natural form of its unit (the `unit` strings of
+/// summary.json and sweep.json): `1.205s`, `480.0/min`, `99.500%`; `None`
+/// for a count, which each table writes in its own precision.
+pub fn fmt_in_unit(v: f64, unit: &str) -> Option<String> {
+    match unit {
+        "ns" => Some(fmt_ns(v)),
+        "per_min" => Some(format!("{v:.1}/min")),
+        "fraction" => Some(format!("{:.3}%", v * 100.0)),
+        _ => None,
+    }
+}
+
 /// Human form of a duration in ns: `"1.205s"`, `"250ms"`, `"12.0us"`.
 pub fn fmt_ns(ns: f64) -> String {
     if !ns.is_finite() {

@@ -4,7 +4,7 @@
 
 use std::io::{self, Write};
 
-use super::{fmt_ns, Reporter, RunReport};
+use super::{fmt_in_unit, fmt_ns, Reporter, RunReport};
 use crate::core::Stranded;
 use crate::metrics::summary::{SloVerdict, Summary};
 
@@ -268,12 +268,7 @@ pub fn fmt_measured(v: &SloVerdict) -> String {
         let never = v.metric.ends_with("recovery_time");
         return if never { "never" } else { "no data" }.to_string();
     };
-    match v.unit.as_str() {
-        "ns" => fmt_ns(m),
-        "per_min" => format!("{m:.1}/min"),
-        "fraction" => format!("{:.3}%", m * 100.0),
-        _ => format!("{m}"),
-    }
+    fmt_in_unit(m, &v.unit).unwrap_or_else(|| format!("{m}"))
 }
 
 fn slo_table(slos: &[SloVerdict], out: &mut dyn Write) -> io::Result<()> {

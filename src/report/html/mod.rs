@@ -17,7 +17,7 @@ pub use run::write_run_report;
 pub use sweep::write_sweep_report;
 
 use crate::many::output::SweepFile;
-use crate::report::fmt_ns;
+use crate::report::fmt_in_unit;
 
 /// The page's file name inside a report directory.
 pub const FILE_NAME: &str = "report.html";
@@ -126,12 +126,7 @@ pub fn fmt_value(value: Option<f64>, unit: &str) -> String {
     let Some(v) = value.filter(|v| v.is_finite()) else {
         return "no data".into();
     };
-    match unit {
-        "ns" => fmt_ns(v),
-        "per_min" => format!("{v:.1}/min"),
-        "fraction" => format!("{:.3}%", v * 100.0),
-        _ => plot::number(v),
-    }
+    fmt_in_unit(v, unit).unwrap_or_else(|| plot::number(v))
 }
 
 /// A table cell; `class` colours it (`pass`, `fail`, `uncertain`).
