@@ -117,10 +117,12 @@ const PER_DOMAIN: [SloMetric; 4] = [
 
 /// Loads and checks every point; the first invalid point is the error.
 pub fn build(req: &Request) -> Result<(SweepSpec, Vec<PointRun>), PointError> {
-    let (base, _) = Org::load(&req.scenario, &req.sets).map_err(|source| PointError {
-        values: Vec::new(),
-        source: Box::new(source),
-    })?;
+    // With nothing varied the one point is the scenario itself: not loaded twice.
+    let base = if req.axes.is_empty() {
+        None
+    } else {
+        Some(load(req, &req.sets, &[])?.0)
+    };
     let mut specs = Vec::new();
     let mut runs = Vec::new();
     for combo in grid(&req.axes) {
@@ -131,14 +133,13 @@ pub fn build(req: &Request) -> Result<(SweepSpec, Vec<PointRun>), PointError> {
             .map(|(a, &i)| format!("{}={}", a.key, a.values[i]))
             .collect();
         let sets: Vec<String> = req.sets.iter().chain(&values).cloned().collect();
-        let (scenario, org) = Org::load(&req.scenario, &sets).map_err(|source| PointError {
-            values: values.clone(),
-            source: Box::new(source),
-        })?;
+        let (scenario, org) = load(req, &sets, &values)?;
         let (spec, run) = point(req, &combo, scenario, &org);
         specs.push(spec);
         runs.push(run);
     }
+    // A grid has at least one point.
+    let base = base.as_ref().unwrap_or(&runs[0].scenario);
     let spec = SweepSpec {
         scenario: SweepScenario {
             name: base.name.clone(),
@@ -152,6 +153,15 @@ pub fn build(req: &Request) -> Result<(SweepSpec, Vec<PointRun>), PointError> {
         points: specs,
     };
     Ok((spec, runs))
+}
+
+/// The scenario with `sets` applied and checked; an error names the grid
+/// point's `values`.
+fn load(req: &Request, sets: &[String], values: &[String]) -> Result<(Scenario, Org), PointError> {
+    Org::load(&req.scenario, sets).map_err(|source| PointError {
+        values: values.to_vec(),
+        source: Box::new(source),
+    })
 }
 
 /// Every combination of axis value indices, the first axis slowest; one
