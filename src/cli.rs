@@ -12,6 +12,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 mod bench;
 mod compare;
+mod explore;
 mod many;
 mod plan;
 
@@ -22,7 +23,7 @@ use crate::report::text::TextSummary;
 use crate::report::{fmt_ns, write_files, Reporter, RunReport};
 use crate::scenario::{Scenario, ScenarioError};
 use crate::sim::budget::{self, Limits};
-use crate::sim::{BudgetExceeded, Progress, RunOutput, Sim};
+use crate::sim::{BudgetExceeded, Checks, Progress, RunOutput, Sim};
 use crate::slo;
 
 /// Exit codes (DESIGN.md §4).
@@ -60,6 +61,21 @@ Examples:
 
 Outputs: sweep.json, sweep.csv, points/<i>/latency.hgrm and latency.hlog, perf.json.
 Exit codes: 0 the sweep ran (verdicts are in its files) · 2 bad input · 3 invariant violated (a bug)";
+const EXPLORE_EXAMPLES: &str = "\
+Examples:
+  esa-sim explore scenarios/baseline.toml --seeds 1000 --faults swarm --set scenario.duration=10m
+  esa-sim explore scenarios/worker-failure.toml --seeds 200 --jobs 2
+  esa-sim explore reports/baseline-explore/seeds/seed-123.toml --seeds 1   # replay one failing seed
+
+Seed #0 is the scenario's seed (or --seed); the others derive from it. With
+--faults swarm each seed draws its own schedule (which kinds, how many faults,
+targets, windows inside the load, some crashes permanent) in place of the
+scenario's. Every run checks all invariants after every event, and liveness:
+once load stops and faults heal, every job has a result by the end of the
+drain (jobs held by a fault that never ends are excused). SLO breaches are
+counted, not failures. Outputs: explore.json, seeds/seed-<S>.toml per failing
+seed (its schedule, replayable), perf.json.
+Exit codes: 0 no failure · 1 liveness failed · 2 bad input or a run over its event budget · 3 invariant violated (a bug)";
 const COMPARE_EXAMPLES: &str = "\
 Examples:
   esa-sim run scenarios/baseline.toml -q --out /tmp/before
@@ -129,6 +145,11 @@ pub enum Command {
     /// samples (events/s, jobs/s, wall time) with the machine's description.
     #[command(after_help = BENCH_EXAMPLES)]
     Bench(bench::BenchArgs),
+    /// Run the scenario under many seeds (optionally each with its own
+    /// random fault schedule), checking every invariant after every event
+    /// and liveness at the end; list each failing seed with its replay.
+    #[command(after_help = EXPLORE_EXAMPLES)]
+    Explore(explore::ExploreArgs),
     /// Combine the shard directories of one sweep into its files.
     #[command(after_help = SWEEP_EXAMPLES)]
     Merge(many::MergeArgs),
@@ -312,6 +333,7 @@ pub fn main_with(
         Command::Sweep(args) => many::sweep(&args, out, err, bar),
         Command::Plan(args) => plan::plan(&args, out, err, bar),
         Command::Bench(args) => bench::bench(&args, out, err, bar),
+        Command::Explore(args) => explore::explore(&args, out, err, bar),
         Command::Merge(args) => many::merge(&args, out),
         Command::Compare(args) => compare::compare(&args, out),
         Command::Check { scenarios, set } => check(&scenarios, &set, out, err),
@@ -406,11 +428,24 @@ pub fn execute_with(
     limits: Limits,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<Completed, CliError> {
+    execute_checked(scenario, limits, Checks::DEFAULT, progress)?
+        .map_err(|stop| event_budget_error(limits, stop))
+}
+
+/// [`execute_with`] checking `checks` after every event; a run stopped by
+/// its event budget is the inner error.
+pub fn execute_checked(
+    scenario: Scenario,
+    limits: Limits,
+    checks: Checks,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<Result<Completed, BudgetExceeded>, CliError> {
     let (sim, _org) = Sim::build(&scenario)?;
     let started = Instant::now();
-    let mut output = sim
-        .run_with(limits, progress)
-        .map_err(|stop| event_budget_error(limits, stop))?;
+    let mut output = match sim.with_checks(checks).run_with(limits, progress) {
+        Ok(output) => output,
+        Err(stop) => return Ok(Err(stop)),
+    };
     let wall_s = started.elapsed().as_secs_f64();
     output.summary.slo = slo::evaluate(&scenario.slos, &output.summary);
     output.summary.passed = output.summary.slo.iter().all(|v| v.pass);
@@ -420,11 +455,11 @@ pub fn execute_with(
         output.summary.jobs_all.arrived,
         output.summary.sim_end_ns as f64 / 1e9,
     );
-    Ok(Completed {
+    Ok(Ok(Completed {
         scenario,
         output,
         perf,
-    })
+    }))
 }
 
 fn event_budget_error(limits: Limits, stop: BudgetExceeded) -> CliError {

@@ -10,6 +10,7 @@ pub mod bench;
 pub mod cli;
 pub mod compare;
 pub mod core;
+pub mod explore;
 pub mod many;
 pub mod metrics;
 pub mod org;

@@ -233,16 +233,11 @@ fn run_all(
     args: &SweepArgs,
     bar: Bar,
 ) -> Result<Vec<RepRecord>, CliError> {
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(args.runs.jobs.unwrap_or(0) as usize)
-        .build()
-        .map_err(|e| {
-            CliError::Input(format!(
-                "cannot start {} thread(s): {e}; pass a smaller --jobs",
-                args.runs.jobs.unwrap_or(0)
-            ))
-        })?;
-    let progress = RunsProgress::new(bar == Bar::Terminal && !args.runs.quiet);
+    let pool = thread_pool(args.runs.jobs)?;
+    let progress = RunsProgress::new(
+        bar == Bar::Terminal && !args.runs.quiet,
+        "runs (points × replications)",
+    );
     let runner = Runner {
         pool: &pool,
         on_planned: &|n| progress.planned(n),
@@ -317,6 +312,19 @@ fn written(dir: &Path, file: &SweepFile) -> String {
     )
 }
 
+/// A pool of `jobs` threads (all cores when `None`).
+pub(super) fn thread_pool(jobs: Option<u32>) -> Result<rayon::ThreadPool, CliError> {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(jobs.unwrap_or(0) as usize)
+        .build()
+        .map_err(|e| {
+            CliError::Input(format!(
+                "cannot start {} thread(s): {e}; pass a smaller --jobs",
+                jobs.unwrap_or(0)
+            ))
+        })
+}
+
 pub(super) fn write_json(path: &Path, value: &impl Serialize) -> Result<(), CliError> {
     files::write_file(path, |out| {
         serde_json::to_writer_pretty(&mut *out, value)?;
@@ -362,11 +370,12 @@ pub struct RunsProgress {
 }
 
 impl RunsProgress {
-    pub fn new(enabled: bool) -> RunsProgress {
+    /// `what` names the runs counted, e.g. `runs (points × replications)`.
+    pub fn new(enabled: bool, what: &str) -> RunsProgress {
         let bar = enabled.then(|| {
             stderr_bar(
                 0,
-                "{elapsed_precise} [{bar:30}] {pos}/{len} runs (points × replications) · ETA {eta}",
+                &format!("{{elapsed_precise}} [{{bar:30}}] {{pos}}/{{len}} {what} · ETA {{eta}}"),
             )
         });
         RunsProgress { bar }

@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use serde::Serialize;
 
-use super::many::{write_json, ManyRuns, RunsProgress, DEFAULT_REPLICATIONS};
+use super::many::{thread_pool, write_json, ManyRuns, RunsProgress, DEFAULT_REPLICATIONS};
 use super::{check_size, exit, load, prepare_out_dir, stdout_result, Bar, CliError};
 use crate::many::output::{Point, Replications, SweepScenario, Verdict};
 use crate::many::plan::{self as planner, distribute, Evaluation, Mode, PoolStart};
@@ -71,7 +71,10 @@ pub fn plan(
     prepare_out_dir(&out_dir)?;
     let started = Instant::now();
     let pool = thread_pool(args.runs.jobs)?;
-    let progress = RunsProgress::new(bar == Bar::Terminal && !args.runs.quiet);
+    let progress = RunsProgress::new(
+        bar == Bar::Terminal && !args.runs.quiet,
+        "runs (configurations × replications)",
+    );
     let runner = Runner {
         pool: &pool,
         on_planned: &|n| progress.planned(n),
@@ -226,18 +229,6 @@ fn pool_index(org: &Org, id: &str) -> Result<usize, CliError> {
         "--pool {id}: no worker pool or agent `{id}`{}",
         suggest(id, names, "worker pools")
     )))
-}
-
-fn thread_pool(jobs: Option<u32>) -> Result<rayon::ThreadPool, CliError> {
-    rayon::ThreadPoolBuilder::new()
-        .num_threads(jobs.unwrap_or(0) as usize)
-        .build()
-        .map_err(|e| {
-            CliError::Input(format!(
-                "cannot start {} thread(s): {e}; pass a smaller --jobs",
-                jobs.unwrap_or(0)
-            ))
-        })
 }
 
 /// Evaluates configurations: each is the scenario with the pools' slots

@@ -375,6 +375,16 @@ impl Stranded {
     }
 }
 
+/// A job without a result; see [`Core::unfinished`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Unfinished {
+    pub job: JobId,
+    /// Bit d: its subtask in domain d has no result yet.
+    pub domains: u64,
+    /// An active fault holds one of its work items.
+    pub blocked: bool,
+}
+
 /// The org's state machine.
 pub struct Core {
     cfg: CoreConfig,
@@ -397,6 +407,10 @@ pub struct Core {
     /// agent stops or starts beating, never per event.
     sweep_due: Option<SimInstant>,
     balance: balance::BalanceState,
+    /// Inconsistencies met while handling inputs (a message for an item
+    /// that does not exist, a completion on an idle agent): each is a bug,
+    /// recorded in every build and reported by [`Core::check_cheap`].
+    broken: Vec<&'static str>,
 }
 
 impl Core {
@@ -439,6 +453,7 @@ impl Core {
             outage,
             sweep_due: None,
             balance: balance::BalanceState::default(),
+            broken: Vec::new(),
         };
         core.start_balancing();
         core
@@ -558,6 +573,50 @@ impl Core {
         out
     }
 
+    /// Every job without a result, in job order: the domains of its
+    /// subtasks still open, and whether a fault that is still active
+    /// blocks it (an item held by a down agent, queued on a pool with no
+    /// live member, or parked by a queue outage). Read-only; for the
+    /// liveness check at the end of a run.
+    pub fn unfinished(&self) -> Vec<Unfinished> {
+        let mut out: Vec<Unfinished> = Vec::with_capacity(self.jobs.len());
+        let mut at = std::collections::BTreeMap::new();
+        for (key, job) in self.jobs.iter() {
+            at.insert(key.index, out.len());
+            out.push(Unfinished {
+                job: job.id,
+                domains: 0,
+                blocked: false,
+            });
+        }
+        for (_, sub) in self.subs.iter() {
+            if let Some(&i) = at.get(&sub.job.0.index) {
+                out[i].domains |= 1 << sub.domain.0;
+            }
+        }
+        for (_, w) in self.works.iter() {
+            let job = self.subs.get(w.sub.0).map(|s| s.job.0.index);
+            if let Some(&i) = job.and_then(|j| at.get(&j)) {
+                out[i].blocked |= self.blocked(w);
+            }
+        }
+        out.sort_by_key(|u| u.job);
+        out
+    }
+
+    /// Whether an active fault holds work item `w` where it is.
+    fn blocked(&self, w: &Work) -> bool {
+        if let Some(a) = w.running_on {
+            return !self.agents[a.0 as usize].up;
+        }
+        let pool = &self.cfg.pools[w.pool.0 as usize];
+        let live = pool.members.iter().any(|m| {
+            let a = &self.agents[m.0 as usize];
+            a.up && a.registered
+        });
+        !live || self.outage[pool.domain.0 as usize].on
+    }
+
     /// Routes a text as the orchestrator would (for `org route` and tests).
     pub fn route(&self, text: &str) -> Route {
         self.cfg.router.route(text)
@@ -619,12 +678,12 @@ impl Core {
 
     fn on_domain_result(&mut self, sub_key: SubKey) {
         let Some(sub) = self.subs.remove(sub_key.0) else {
-            debug_assert!(false, "domain result for unknown subtask");
+            self.broken("domain result for unknown subtask");
             return;
         };
         let status = sub.status.expect("domain result sent before aggregation");
         let Some(job) = self.jobs.get_mut(sub.job.0) else {
-            debug_assert!(false, "domain result for unknown job");
+            self.broken("domain result for unknown job");
             return;
         };
         job.results.add(status);
@@ -667,7 +726,7 @@ impl Core {
     /// result once nothing is left.
     fn dispatch_ready(&mut self, now: SimInstant, sub_key: SubKey) {
         let Some(sub) = self.subs.get(sub_key.0) else {
-            debug_assert!(false, "dispatch for unknown subtask");
+            self.broken("dispatch for unknown subtask");
             return;
         };
         let domain = sub.domain;
@@ -758,12 +817,12 @@ impl Core {
 
     fn on_work_result(&mut self, now: SimInstant, work_key: WorkKey, ok: bool) {
         let Some(work) = self.works.remove(work_key.0) else {
-            debug_assert!(false, "result for unknown work item");
+            self.broken("result for unknown work item");
             return;
         };
         let local = work.bit;
         let Some(sub) = self.subs.get_mut(work.sub.0) else {
-            debug_assert!(false, "work result for unknown subtask");
+            self.broken("work result for unknown subtask");
             return;
         };
         if ok {
@@ -957,7 +1016,7 @@ impl Core {
 
     fn enqueue(&mut self, now: SimInstant, work_key: WorkKey) {
         let Some(work) = self.works.get_mut(work_key.0) else {
-            debug_assert!(false, "enqueue of unknown work item");
+            self.broken("enqueue of unknown work item");
             return;
         };
         work.queued_at = now;
@@ -1024,8 +1083,10 @@ impl Core {
         token: u32,
         ok: bool,
     ) {
+        if self.agents[agent.0 as usize].busy == 0 {
+            self.broken("work done on an idle agent");
+        }
         let a = &mut self.agents[agent.0 as usize];
-        debug_assert!(a.busy > 0, "work done on an idle agent");
         a.busy = a.busy.saturating_sub(1);
         let pool = self.cfg.agents[agent.0 as usize].pool;
         let current = self
@@ -1096,8 +1157,19 @@ impl Core {
         });
     }
 
-    /// Checks the core's own bookkeeping; `Err` names what is inconsistent.
-    pub fn check_invariants(&self) -> Result<(), String> {
+    /// Records an inconsistency met while handling an input (see `broken`).
+    #[cold]
+    fn broken(&mut self, what: &'static str) {
+        if self.broken.len() < 16 {
+            self.broken.push(what);
+        }
+    }
+
+    /// The constant-time checks, cheap enough for every event of every
+    /// run: the in-flight count matches the live jobs, and nothing
+    /// inconsistent was met while handling inputs.
+    #[inline]
+    pub fn check_cheap(&self) -> Result<(), String> {
         if self.jobs.len() as u64 != self.jobs_in_flight {
             return Err(format!(
                 "{} live jobs but {} counted in flight",
@@ -1105,28 +1177,76 @@ impl Core {
                 self.jobs_in_flight
             ));
         }
+        match self.broken.first() {
+            Some(first) => Err(format!("{first} (and {} more)", self.broken.len() - 1)),
+            None => Ok(()),
+        }
+    }
+
+    /// Checks all of the core's bookkeeping (time linear in its state);
+    /// `Err` names what is inconsistent.
+    pub fn check_invariants(&self) -> Result<(), String> {
+        self.check_cheap()?;
+        let running = self.check_works()?;
+        self.check_waiting()?;
+        self.check_agents(&running)
+    }
+
+    /// One pass over the work items: each belongs to a live subtask of a
+    /// live job and runs only on an agent the registry lists. Returns the
+    /// items running on each agent.
+    fn check_works(&self) -> Result<Vec<u32>, String> {
+        let mut running = vec![0u32; self.agents.len()];
         for (k, w) in self.works.iter() {
+            let sub = (self.subs.get(w.sub.0))
+                .ok_or_else(|| format!("work item {k:?} belongs to no live subtask"))?;
+            if self.jobs.get(sub.job.0).is_none() {
+                return Err(format!("work item {k:?}'s subtask belongs to no live job"));
+            }
             if let Some(a) = w.running_on {
                 if !self.agents[a.0 as usize].registered {
                     return Err(format!("work item {k:?} still active on agent #{} after the registry declared it dead", a.0));
                 }
+                running[a.0 as usize] += 1;
+            }
+        }
+        Ok(running)
+    }
+
+    /// Every queued or parked key is a live item that is not running, and
+    /// only a domain in an outage holds parked pushes.
+    fn check_waiting(&self) -> Result<(), String> {
+        let idle = |k: &WorkKey| self.works.get(k.0).is_some_and(|w| w.running_on.is_none());
+        for (p, pool) in self.pools.iter().enumerate() {
+            if let Some(k) = pool.queue.iter().find(|k| !idle(k)) {
+                return Err(format!("pool #{p} queues {k:?}, gone or running"));
             }
         }
         for (d, outage) in self.outage.iter().enumerate() {
             if !outage.on && !outage.parked.is_empty() {
                 return Err(format!("domain #{d} holds parked pushes with no outage"));
             }
-            for k in &outage.parked {
-                if self.works.get(k.0).is_none_or(|w| w.running_on.is_some()) {
-                    return Err(format!("parked work item {k:?} is gone or running"));
-                }
+            if let Some(k) = outage.parked.iter().find(|k| !idle(k)) {
+                return Err(format!("parked work item {k:?} is gone or running"));
             }
         }
-        for (i, a) in self.agents.iter().enumerate() {
-            if a.busy > self.cfg.agents[i].slots + a.extra_slots {
+        Ok(())
+    }
+
+    /// No agent is busier than its slots, and a running agent's busy
+    /// slots cover the items `running` on it (a slot stays busy after its
+    /// item was requeued — a timeout, or a registry that declared a live
+    /// agent dead — until the attempt finishes).
+    fn check_agents(&self, running: &[u32]) -> Result<(), String> {
+        for (i, (a, &n)) in self.agents.iter().zip(running).enumerate() {
+            let slots = self.cfg.agents[i].slots + a.extra_slots;
+            if a.busy > slots {
+                return Err(format!("agent #{i} runs {} items on {slots} slots", a.busy));
+            }
+            if a.up && a.busy < n {
                 return Err(format!(
-                    "agent #{i} runs {} items on {} slots",
-                    a.busy, self.cfg.agents[i].slots
+                    "agent #{i} counts {} busy slots but runs {n} items",
+                    a.busy
                 ));
             }
         }

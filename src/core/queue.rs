@@ -102,6 +102,11 @@ impl<T> PriorityQueue<T> {
     }
 
     #[inline]
+    /// Every item, most urgent lane first (for invariant checks).
+    pub fn iter(&self) -> impl Iterator<Item = &T> {
+        self.lanes.iter().flatten()
+    }
+
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }

@@ -201,62 +201,22 @@ fn target(ctx: &Ctx<'_>, path: &str, t: &str) -> Result<FaultTarget> {
     }
 }
 
-/// Same kind on the same id target with intersecting windows is an error;
-/// `random:N` draws are independent, so they are not compared.
+/// Same kind on the same id target with intersecting windows is an error
+/// (see [`FaultSpec::conflicts_with`]).
 fn check_overlaps(ctx: &Ctx<'_>, specs: &[FaultSpec]) -> Result<()> {
     for (j, b) in specs.iter().enumerate() {
         for (i, a) in specs[..j].iter().enumerate() {
-            if same_slot(a, b) && a.at < end(b) && b.at < end(a) {
+            if a.conflicts_with(b) {
                 return Err(ctx.invalid(
                     &format!("fault[{j}].at"),
                     format!(
                         "overlapping faults: fault[{j}] ({}) overlaps fault[{i}] ({}) on the same target; make their windows disjoint or merge them into one fault",
-                        describe(b),
-                        describe(a)
+                        b.describe(),
+                        a.describe()
                     ),
                 ));
             }
         }
     }
     Ok(())
-}
-
-fn same_slot(a: &FaultSpec, b: &FaultSpec) -> bool {
-    match (&a.kind, &b.kind) {
-        (FaultKind::Partition { between: x }, FaultKind::Partition { between: y }) => {
-            let (mut x, mut y) = (x.clone(), y.clone());
-            x.sort();
-            y.sort();
-            x == y
-        }
-        (x, y) => {
-            std::mem::discriminant(x) == std::mem::discriminant(y)
-                && matches!(a.target, FaultTarget::Id(_))
-                && a.target == b.target
-        }
-    }
-}
-
-/// End of the fault's window; permanent faults never end.
-fn end(f: &FaultSpec) -> SimDuration {
-    f.duration.map_or(SimDuration(u64::MAX), |d| f.at + d)
-}
-
-fn describe(f: &FaultSpec) -> String {
-    let kind = match &f.kind {
-        FaultKind::Crash => "crash",
-        FaultKind::Slow { .. } => "slow",
-        FaultKind::Error { .. } => "error",
-        FaultKind::Partition { .. } => "partition",
-        FaultKind::QueueOutage => "queue-outage",
-        FaultKind::HeartbeatLoss => "heartbeat-loss",
-    };
-    let target = match &f.target {
-        FaultTarget::Id(id) => id.clone(),
-        FaultTarget::Random(n) => format!("random:{n}"),
-    };
-    match f.duration {
-        Some(d) => format!("{kind} on `{target}` from {} to {}", f.at, f.at + d),
-        None => format!("{kind} on `{target}` from {}, permanent", f.at),
-    }
 }

@@ -11,6 +11,7 @@
 //! using [`ScenarioError::invalid`] (only `--set` looks a preset's ids up,
 //! to address its members by id).
 
+pub mod document;
 pub mod model;
 
 mod error;
@@ -67,11 +68,20 @@ pub struct OrgFile {
 /// it (trace files, org files) resolve against the file's directory.
 pub fn load(path: &Path, overrides: &[String]) -> Result<Scenario, ScenarioError> {
     let text = read_text(path)?;
-    let base_dir = match path.parent() {
+    parse_str(
+        &path.display().to_string(),
+        &text,
+        base_dir(path),
+        overrides,
+    )
+}
+
+/// The directory relative paths in the scenario at `path` resolve against.
+fn base_dir(path: &Path) -> &Path {
+    match path.parent() {
         Some(dir) if !dir.as_os_str().is_empty() => dir,
         _ => Path::new("."),
-    };
-    parse_str(&path.display().to_string(), &text, base_dir, overrides)
+    }
 }
 
 /// Parses scenario `text`; `origin` names it in messages and in

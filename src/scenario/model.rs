@@ -365,12 +365,81 @@ pub enum FaultKind {
     HeartbeatLoss,
 }
 
+impl FaultKind {
+    /// The `kind` as a scenario file writes it.
+    pub fn name(&self) -> &'static str {
+        match self {
+            FaultKind::Crash => "crash",
+            FaultKind::Slow { .. } => "slow",
+            FaultKind::Error { .. } => "error",
+            FaultKind::Partition { .. } => "partition",
+            FaultKind::QueueOutage => "queue-outage",
+            FaultKind::HeartbeatLoss => "heartbeat-loss",
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum FaultTarget {
     /// An agent or domain id, resolved against the org when the sim is built.
     Id(String),
     /// `random:N` — N agents drawn from the fault stream.
     Random(u32),
+}
+
+impl std::fmt::Display for FaultTarget {
+    /// As a scenario file writes it: `L12`, `random:3`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            FaultTarget::Id(id) => f.write_str(id),
+            FaultTarget::Random(n) => write!(f, "random:{n}"),
+        }
+    }
+}
+
+impl FaultSpec {
+    /// When it ends; `None`: never.
+    pub fn end(&self) -> Option<SimDuration> {
+        self.duration.map(|d| self.at + d)
+    }
+
+    /// Whether the two may not both be scheduled: the same kind on the
+    /// same id target (or a partition between the same places) with
+    /// intersecting windows. `random:N` draws are independent.
+    pub fn conflicts_with(&self, other: &FaultSpec) -> bool {
+        let never = SimDuration(u64::MAX);
+        let (end_a, end_b) = (self.end().unwrap_or(never), other.end().unwrap_or(never));
+        same_slot(self, other) && self.at < end_b && other.at < end_a
+    }
+
+    /// `crash on `L12` from 20m to 25m`, `… from 20m, permanent`.
+    pub fn describe(&self) -> String {
+        let (kind, target) = (self.kind.name(), &self.target);
+        let target = match &self.kind {
+            FaultKind::Partition { between: [a, b] } => format!("{a}|{b}"),
+            _ => target.to_string(),
+        };
+        match self.end() {
+            Some(end) => format!("{kind} on `{target}` from {} to {end}", self.at),
+            None => format!("{kind} on `{target}` from {}, permanent", self.at),
+        }
+    }
+}
+
+fn same_slot(a: &FaultSpec, b: &FaultSpec) -> bool {
+    match (&a.kind, &b.kind) {
+        (FaultKind::Partition { between: x }, FaultKind::Partition { between: y }) => {
+            let (mut x, mut y) = (x.clone(), y.clone());
+            x.sort();
+            y.sort();
+            x == y
+        }
+        (x, y) => {
+            std::mem::discriminant(x) == std::mem::discriminant(y)
+                && matches!(a.target, FaultTarget::Id(_))
+                && a.target == b.target
+        }
+    }
 }
 
 /// One `[slo]` threshold, e.g. `latency_mean = "< 5s"`.

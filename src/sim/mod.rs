@@ -11,6 +11,7 @@ pub mod budget;
 pub mod dist;
 pub mod engine;
 pub mod faults;
+pub mod liveness;
 pub mod rng;
 pub mod workload;
 
@@ -25,6 +26,7 @@ use crate::time::{SimDuration, SimInstant};
 pub use budget::Limits;
 use dist::Sampler;
 use engine::EventQueue;
+pub use liveness::Liveness;
 use rng::{stream, Stream};
 use workload::LoadGen;
 
@@ -171,7 +173,31 @@ pub struct Sim {
     /// Indices of the active partition faults.
     cuts: Vec<u16>,
     timer_at: Option<SimInstant>,
+    checks: Checks,
 }
+
+/// Which invariants are checked after every event.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Checks {
+    /// The constant-time ones ([`Core::check_cheap`]); the full set runs
+    /// once at the end. The default of release builds.
+    Cheap,
+    /// All of them ([`Core::check_invariants`], linear in the live state):
+    /// `explore`, and every run of a debug build.
+    Full,
+}
+
+impl Checks {
+    /// Full in debug builds, cheap in release builds.
+    pub const DEFAULT: Checks = if cfg!(debug_assertions) {
+        Checks::Full
+    } else {
+        Checks::Cheap
+    };
+}
+
+/// Most invariant violations a run records (the first ones matter).
+const MAX_VIOLATIONS: usize = 10;
 
 /// How often (in events) [`Sim::run_with`] reports progress.
 pub const PROGRESS_EVERY: u64 = 1 << 16;
@@ -206,6 +232,8 @@ pub struct RunOutput {
     pub events: u64,
     /// Invariant violations found; non-empty means a bug (exit 3).
     pub violations: Vec<String>,
+    /// Whether every job got a result once load stopped and faults healed.
+    pub liveness: Liveness,
 }
 
 impl Sim {
@@ -275,8 +303,15 @@ impl Sim {
             outages,
             cuts: Vec::new(),
             timer_at: None,
+            checks: Checks::DEFAULT,
         };
         Ok((sim, org))
+    }
+
+    /// Checks `checks` after every event instead of [`Checks::DEFAULT`].
+    pub fn with_checks(mut self, checks: Checks) -> Sim {
+        self.checks = checks;
+        self
     }
 
     /// Runs to the end of duration + drain (or until nothing is left).
@@ -401,9 +436,20 @@ impl Sim {
         }
         self.apply_actions(t);
         self.arm_timer(t);
-        #[cfg(debug_assertions)]
-        if let Err(e) = self.core.check_invariants() {
-            self.violations.push(format!("at t={}ns: {e}", t.0));
+        self.check(t);
+    }
+
+    /// The per-event invariant checks; the first violations are kept.
+    #[inline]
+    fn check(&mut self, t: SimInstant) {
+        let result = match self.checks {
+            Checks::Cheap => self.core.check_cheap(),
+            Checks::Full => self.core.check_invariants(),
+        };
+        if let Err(e) = result {
+            if self.violations.len() < MAX_VIOLATIONS {
+                self.violations.push(format!("at t={}ns: {e}", t.0));
+            }
         }
     }
 
@@ -654,12 +700,31 @@ impl Sim {
         let mut violations = std::mem::take(&mut self.violations);
         violations.extend(conservation_violations(&summary, &self.core));
         violations.extend(self.recorder.violations());
+        let liveness = self.liveness(end);
         RunOutput {
             summary,
             recorder: self.recorder,
             events: self.fel.popped(),
             violations,
+            liveness,
         }
+    }
+
+    /// Judges the jobs still open at `end` (see [`Liveness`]).
+    fn liveness(&self, end: SimInstant) -> Liveness {
+        let healed = (self.faults.iter().filter_map(|f| f.end)).max();
+        let quiet_from = healed.map_or(self.load_end, |h| h.max(self.load_end));
+        let all = u64::MAX >> (64 - self.core.config().domains.len().max(1));
+        let cut = (self
+            .cuts
+            .iter()
+            .filter_map(|&i| self.faults[i as usize].cut))
+        .flatten()
+        .fold(0u64, |mask, site| match site {
+            faults::Site::Orchestrator => all,
+            faults::Site::Domain(d) => mask | 1 << d.0,
+        });
+        Liveness::judge(&self.core.unfinished(), cut, quiet_from, end)
     }
 }
 

@@ -19,6 +19,7 @@ mod bench;
 mod cli;
 mod compare;
 mod determinism;
+mod explore;
 mod faults;
 mod fuzz;
 mod hardening_cli;
