@@ -12,6 +12,7 @@ pub mod dist;
 pub mod engine;
 pub mod faults;
 pub mod rng;
+pub mod trace;
 pub mod workload;
 
 use rand::Rng;
@@ -26,6 +27,7 @@ pub use budget::Limits;
 use dist::Sampler;
 use engine::EventQueue;
 use rng::{stream, Stream};
+use trace::TraceSink;
 use workload::LoadGen;
 
 /// What the future-event list holds.
@@ -171,6 +173,8 @@ pub struct Sim {
     /// Indices of the active partition faults.
     cuts: Vec<u16>,
     timer_at: Option<SimInstant>,
+    /// `run --trace`: where every event goes; `None` costs one branch.
+    trace: Option<Box<dyn TraceSink>>,
 }
 
 /// How often (in events) [`Sim::run_with`] reports progress.
@@ -275,8 +279,15 @@ impl Sim {
             outages,
             cuts: Vec::new(),
             timer_at: None,
+            trace: None,
         };
         Ok((sim, org))
+    }
+
+    /// Sends every event of the run to `sink` (see [`trace`]); the run
+    /// itself is unchanged.
+    pub fn set_trace(&mut self, sink: Box<dyn TraceSink>) {
+        self.trace = Some(sink);
     }
 
     /// Runs to the end of duration + drain (or until nothing is left).
@@ -363,6 +374,7 @@ impl Sim {
         }
         self.last_time = t;
         self.recorder.advance_to(t, &self.core);
+        self.trace_event(t, &event);
         match event {
             Event::Arrival { load, task } => {
                 self.recorder.on_arrival(t, task);
@@ -425,6 +437,7 @@ impl Sim {
     #[inline]
     fn apply_actions(&mut self, t: SimInstant) {
         while let Some(action) = self.core.poll_action() {
+            self.trace_action(t, &action);
             match action {
                 Action::Send {
                     delay,
@@ -618,9 +631,41 @@ impl Sim {
                 .expect("faults target workers");
             self.recorder
                 .on_agent_down(t, agent, domain, self.core.agent_busy(agent));
+            self.trace_agent(t, agent, false);
             self.core.handle(t, Input::AgentDown(agent));
         } else if !start && active == 0 {
+            self.trace_agent(t, agent, true);
             self.core.handle(t, Input::AgentUp(agent));
+        }
+    }
+
+    /// Traces a future-event-list event before it is applied.
+    #[inline]
+    fn trace_event(&mut self, t: SimInstant, event: &Event) {
+        let Some(sink) = self.trace.as_mut() else {
+            return;
+        };
+        let faults = &self.agent_faults;
+        let lost = matches!(*event, Event::WorkDone { agent, epoch, .. }
+            if epoch != faults[agent.0 as usize].epoch);
+        if let Some(record) = trace::of_event(t, event, &self.core, lost) {
+            sink.record(&record);
+        }
+    }
+
+    /// Traces a core action before the driver carries it out.
+    #[inline]
+    fn trace_action(&mut self, t: SimInstant, action: &Action) {
+        if let Some(sink) = self.trace.as_mut() {
+            if let Some(record) = trace::of_action(t, action, &self.core) {
+                sink.record(&record);
+            }
+        }
+    }
+
+    fn trace_agent(&mut self, t: SimInstant, agent: AgentIdx, up: bool) {
+        if let Some(sink) = self.trace.as_mut() {
+            sink.record(&trace::of_agent(t, agent, up));
         }
     }
 
