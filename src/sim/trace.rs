@@ -14,10 +14,10 @@ use std::io::{self, Write};
 use serde::Serialize;
 
 use super::Event;
+use crate::core::aggregate::Status;
 use crate::core::{
     Action, AgentIdx, Core, DomainIdx, JobId, Msg, Node, PoolIdx, RequeueReason, WorkKey,
 };
-use crate::core::aggregate::Status;
 use crate::org::Org;
 use crate::scenario::suggest;
 use crate::time::SimInstant;
@@ -185,7 +185,12 @@ fn of_work(time: SimInstant, event: TraceEvent, core: &Core, work: WorkKey) -> T
 /// The record of a future-event-list event, before the core sees it
 /// (`None`: nothing to trace, e.g. the core's timer). `lost`: a completion
 /// whose agent crashed since it started.
-pub(super) fn of_event(t: SimInstant, event: &Event, core: &Core, lost: bool) -> Option<TraceRecord> {
+pub(super) fn of_event(
+    t: SimInstant,
+    event: &Event,
+    core: &Core,
+    lost: bool,
+) -> Option<TraceRecord> {
     match *event {
         Event::Arrival { .. } => Some(TraceRecord {
             job: Some(JobId(core.jobs_arrived())),
@@ -346,7 +351,7 @@ impl TraceFilter {
         let bad = |why: String| format!("--trace-filter `{text}`: {why}");
         let Some((key, value)) = text.split_once('=') else {
             return Err(bad(
-                "write KEY=VALUE: job=123, agent=L12 or event=start".to_string(),
+                "write KEY=VALUE: job=123, agent=L12 or event=start".to_string()
             ));
         };
         match key.trim() {
