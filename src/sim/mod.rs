@@ -374,7 +374,9 @@ impl Sim {
         }
         self.last_time = t;
         self.recorder.advance_to(t, &self.core);
-        self.trace_event(t, &event);
+        if self.trace.is_some() {
+            self.trace_event(t, &event);
+        }
         match event {
             Event::Arrival { load, task } => {
                 self.recorder.on_arrival(t, task);
@@ -437,7 +439,9 @@ impl Sim {
     #[inline]
     fn apply_actions(&mut self, t: SimInstant) {
         while let Some(action) = self.core.poll_action() {
-            self.trace_action(t, &action);
+            if self.trace.is_some() {
+                self.trace_action(t, &action);
+            }
             match action {
                 Action::Send {
                     delay,
@@ -640,7 +644,8 @@ impl Sim {
     }
 
     /// Traces a future-event-list event before it is applied.
-    #[inline]
+    #[cold]
+    #[inline(never)]
     fn trace_event(&mut self, t: SimInstant, event: &Event) {
         let Some(sink) = self.trace.as_mut() else {
             return;
@@ -654,7 +659,8 @@ impl Sim {
     }
 
     /// Traces a core action before the driver carries it out.
-    #[inline]
+    #[cold]
+    #[inline(never)]
     fn trace_action(&mut self, t: SimInstant, action: &Action) {
         if let Some(sink) = self.trace.as_mut() {
             if let Some(record) = trace::of_action(t, action, &self.core) {
