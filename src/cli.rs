@@ -44,6 +44,7 @@ Examples:
   esa-sim run scenarios/mmc.toml --set load.0.arrival.rate=9/s --set scenario.duration=1h
   esa-sim run scenarios/mmc.toml --format json | jq .latency_ns
   esa-sim run scenarios/worker-failure.toml --html --out /tmp/wf   # also writes /tmp/wf/report.html
+  esa-sim run scenarios/worker-failure.toml --trace /tmp/wf.jsonl --trace-filter job=16121   # one job's events
   esa-sim report /tmp/wf
   esa-sim check scenarios/*.toml
   esa-sim org show --format dot | dot -Tsvg > org.svg
