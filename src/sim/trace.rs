@@ -508,3 +508,47 @@ impl<T: TraceSink> TraceSink for std::sync::Arc<std::sync::Mutex<T>> {
             .finish()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every event once in `ALL`, each with its own kebab-case name (the
+    /// match in `name` is exhaustive, so a new event must be named there).
+    #[test]
+    fn every_event_has_one_kebab_case_name() {
+        let mut names: Vec<&str> = TraceEvent::ALL.iter().map(|e| e.name()).collect();
+        assert!(names
+            .iter()
+            .all(|n| n.chars().all(|c| c.is_ascii_lowercase() || c == '-')));
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), TraceEvent::ALL.len());
+    }
+
+    #[test]
+    fn a_record_becomes_one_line_without_absent_fields() {
+        let org = Org::build(&crate::org::builtin().expect("esa-105").0).expect("org");
+        let mut trace = JsonlTrace::new(Vec::new(), &org, vec![TraceFilter::Job(JobId(7))]);
+        let record = TraceRecord {
+            time: SimInstant(5),
+            job: Some(JobId(7)),
+            domain: Some(DomainIdx(2)),
+            agent: Some(AgentIdx(0)),
+            status: Some(Status::Partial),
+            ..at(SimInstant(5), TraceEvent::DomainResult)
+        };
+        trace.record(&record);
+        trace.record(&TraceRecord {
+            job: Some(JobId(8)),
+            ..record
+        });
+        trace.finish().expect("a Vec takes every write");
+        let text = String::from_utf8(trace.out).expect("UTF-8");
+        let expected = format!(
+            "{{\"time_ns\":5,\"event\":\"domain-result\",\"job\":7,\"subtask\":\"{}\",\"agent\":\"{}\",\"status\":\"partial\"}}\n",
+            org.domains[2].id, org.agents[0].id
+        );
+        assert_eq!(text, expected);
+    }
+}
