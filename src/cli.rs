@@ -5,6 +5,7 @@
 use std::ffi::OsString;
 use std::io::{self, IsTerminal, Write};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -23,6 +24,7 @@ use crate::report::text::TextSummary;
 use crate::report::{fmt_ns, write_files, Reporter, RunReport};
 use crate::scenario::{Scenario, ScenarioError};
 use crate::sim::budget::{self, Limits};
+use crate::sim::trace::{JsonlTrace, TraceFilter, TraceSink};
 use crate::sim::{BudgetExceeded, Checks, Progress, RunOutput, Sim};
 use crate::slo;
 
@@ -43,6 +45,7 @@ Examples:
   esa-sim run scenarios/mmc.toml --set load.0.arrival.rate=9/s --set scenario.duration=1h
   esa-sim run scenarios/mmc.toml --format json | jq .latency_ns
   esa-sim run scenarios/worker-failure.toml --html --out /tmp/wf   # also writes /tmp/wf/report.html
+  esa-sim run scenarios/worker-failure.toml --trace /tmp/wf.jsonl --trace-filter job=16121   # one job's events
   esa-sim report /tmp/wf
   esa-sim check scenarios/*.toml
   esa-sim org show --format dot | dot -Tsvg > org.svg
@@ -213,6 +216,24 @@ pub struct RunArgs {
     /// print the table; exit 4 on a regression, else the run's own code.
     #[arg(long, value_name = "DIR")]
     pub baseline: Option<PathBuf>,
+    /// Write every event of the run to FILE as JSON lines (deterministic:
+    /// the same scenario and seed give the same bytes).
+    ///
+    /// Each line has `time_ns` and `event`, and where they apply `job` (its
+    /// number, from 0 in arrival order), `subtask` (the domain id, e.g.
+    /// "D3"), `agent` (e.g. "L12"), `attempt` (0 for the first), `pool`,
+    /// `to`, `ok`, `status`, `reason`, `level`, `slots`, `fault` (the
+    /// [[fault]] index). Events: arrival, subtask, dispatch, start, done,
+    /// retry, rejected, outage-rejected, requeued, late-result, lost,
+    /// work-failed, domain-result, job-result, agent-dead, agent-down,
+    /// agent-up, fault-start, fault-end, escalated, moved, shed,
+    /// slots-added.
+    #[arg(long, value_name = "FILE")]
+    pub trace: Option<PathBuf>,
+    /// Keep only the trace lines that match: `job=N`, `agent=ID` or
+    /// `event=NAME`; several filters must all match.
+    #[arg(long, value_name = "KEY=VALUE", requires = "trace")]
+    pub trace_filter: Vec<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -428,19 +449,34 @@ pub fn execute_with(
     limits: Limits,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<Completed, CliError> {
-    execute_checked(scenario, limits, Checks::DEFAULT, progress)?
+    execute_traced(scenario, limits, progress, None)
+}
+
+/// [`execute_with`], sending every event to `trace` (`run --trace`).
+pub fn execute_traced(
+    scenario: Scenario,
+    limits: Limits,
+    progress: &mut dyn FnMut(Progress),
+    trace: Option<Box<dyn TraceSink>>,
+) -> Result<Completed, CliError> {
+    execute_checked(scenario, limits, Checks::DEFAULT, trace, progress)?
         .map_err(|stop| event_budget_error(limits, stop))
 }
 
-/// [`execute_with`] checking `checks` after every event; a run stopped by
-/// its event budget is the inner error.
+/// Builds, runs and evaluates a scenario checking `checks` after every
+/// event and sending every event to `trace`; a run stopped by its event
+/// budget is the inner error.
 pub fn execute_checked(
     scenario: Scenario,
     limits: Limits,
     checks: Checks,
+    trace: Option<Box<dyn TraceSink>>,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<Result<Completed, BudgetExceeded>, CliError> {
-    let (sim, _org) = Sim::build(&scenario)?;
+    let (mut sim, _org) = Sim::build(&scenario)?;
+    if let Some(sink) = trace {
+        sim.set_trace(sink);
+    }
     let started = Instant::now();
     let mut output = match sim.with_checks(checks).run_with(limits, progress) {
         Ok(output) => output,
@@ -487,6 +523,29 @@ fn check_size(scenario: &Scenario, expected_jobs: f64, max_jobs: u64) -> Result<
     )))
 }
 
+/// `run --trace FILE`: the trace file, created now (so a bad path fails
+/// before the simulation), with the `--trace-filter`s checked against the org.
+fn open_trace(args: &RunArgs, org: &Org) -> Result<Option<SharedTrace>, CliError> {
+    let Some(path) = &args.trace else {
+        return Ok(None);
+    };
+    let filters = (args.trace_filter.iter())
+        .map(|f| TraceFilter::parse(f, org))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(CliError::Input)?;
+    let file = std::fs::File::create(path).map_err(|e| {
+        CliError::Input(format!(
+            "--trace {}: cannot create the file: {e}; check that its directory exists and is writable",
+            path.display()
+        ))
+    })?;
+    let sink = JsonlTrace::new(io::BufWriter::new(file), org, filters);
+    Ok(Some(Arc::new(Mutex::new(sink))))
+}
+
+/// The `--trace` writer, shared with the run (which owns its sink).
+type SharedTrace = Arc<Mutex<JsonlTrace<io::BufWriter<std::fs::File>>>>;
+
 /// Creates the report directory and proves it is writable, so a bad
 /// `--out` is reported before the simulation, not after it.
 fn prepare_out_dir(dir: &Path) -> Result<(), CliError> {
@@ -507,7 +566,7 @@ fn run(
     if let Some(seed) = args.seed {
         overrides.push(format!("scenario.seed={seed}"));
     }
-    let (scenario, _) = load(&args.scenario, &overrides)?;
+    let (scenario, org) = load(&args.scenario, &overrides)?;
     let out_dir = args
         .out
         .clone()
@@ -521,10 +580,20 @@ fn run(
         compare::check_baseline(dir)?;
     }
     prepare_out_dir(&out_dir)?;
+    let trace = open_trace(args, &org)?;
+    let sink = (trace.clone()).map(|t| Box::new(t) as Box<dyn TraceSink>);
     let mut view = ProgressView::new(bar == Bar::Terminal && !args.quiet);
-    let done = execute_with(scenario, limits, &mut |p| view.update(p));
+    let done = execute_traced(scenario, limits, &mut |p| view.update(p), sink);
     view.finish();
     let done = done?;
+    if let (Some(mut trace), Some(path)) = (trace, &args.trace) {
+        trace.finish().map_err(|e| {
+            CliError::Input(format!(
+                "--trace {}: cannot write the trace: {e}; check the disk space and permissions, or trace less with --trace-filter",
+                path.display()
+            ))
+        })?;
+    }
     let summary = &done.output.summary;
     let report = RunReport {
         summary,
@@ -556,6 +625,7 @@ fn run(
             &report,
             &done.perf,
             &out_dir,
+            args.trace.as_deref(),
         ))?;
     }
     let _ = err.flush();
@@ -665,6 +735,7 @@ fn print_result(
     report: &RunReport,
     perf: &Perf,
     out_dir: &Path,
+    trace: Option<&Path>,
 ) -> io::Result<()> {
     match format {
         Format::Json => {
@@ -682,7 +753,11 @@ fn print_result(
                 perf.jobs_per_s,
                 perf.sim_to_wall_ratio,
                 out_dir.display()
-            )
+            )?;
+            match trace {
+                Some(path) => writeln!(out, "trace       {}", path.display()),
+                None => Ok(()),
+            }
         }
     }
 }

@@ -166,7 +166,7 @@ fn run_seed(
     }
     let faults = scenario.faults.clone();
     Ok(
-        match execute_checked(scenario, limits, Checks::Full, &mut |_| {})? {
+        match execute_checked(scenario, limits, Checks::Full, None, &mut |_| {})? {
             Ok(done) => SeedRun::finished(index, seed, faults, &done.output),
             Err(stop) => SeedRun::over_budget(index, seed, faults, &stop.to_string()),
         },

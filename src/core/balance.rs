@@ -230,7 +230,12 @@ impl Core {
         work.pool = to;
         let across =
             self.cfg.pools[from.0 as usize].division != self.cfg.pools[to.0 as usize].division;
-        self.actions.push_back(Action::Moved { from, to, across });
+        self.actions.push_back(Action::Moved {
+            from,
+            to,
+            across,
+            work: work_key,
+        });
         let delay = self.cfg.plan_time + self.cfg.hop_latency;
         self.send(
             delay,
@@ -278,7 +283,11 @@ impl Core {
                 .get(work_key.0)
                 .expect("queued work is live")
                 .home;
-            self.actions.push_back(Action::Shed { pool, domain });
+            self.actions.push_back(Action::Shed {
+                pool,
+                domain,
+                work: work_key,
+            });
             let msg = Msg::WorkResult {
                 work: work_key,
                 ok: false,

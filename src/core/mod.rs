@@ -221,13 +221,25 @@ pub enum Action {
         orphan_of: Option<AgentIdx>,
     },
     /// A failed attempt will be retried after a backoff.
-    Retry { pool: PoolIdx, domain: DomainIdx },
+    Retry {
+        pool: PoolIdx,
+        domain: DomainIdx,
+        work: WorkKey,
+    },
     /// A pool's queue was full; the attempt counts as failed.
-    Rejected { pool: PoolIdx, domain: DomainIdx },
+    Rejected {
+        pool: PoolIdx,
+        domain: DomainIdx,
+        work: WorkKey,
+    },
     /// A push was refused by a queue outage; the sender holds the item and
     /// pushes it again when the outage ends (no attempt is used up). Each
     /// refused push is reported once.
-    OutageRejected { pool: PoolIdx, domain: DomainIdx },
+    OutageRejected {
+        pool: PoolIdx,
+        domain: DomainIdx,
+        work: WorkKey,
+    },
     /// The registry declared `agent` dead (its heartbeat key expired).
     AgentDead { agent: AgentIdx },
     /// An active work item went back to the front of its queue.
@@ -236,9 +248,10 @@ pub enum Action {
         domain: DomainIdx,
         agent: AgentIdx,
         reason: RequeueReason,
+        work: WorkKey,
     },
     /// A result from a superseded attempt arrived and was discarded.
-    LateResult { agent: AgentIdx },
+    LateResult { agent: AgentIdx, work: WorkKey },
     /// Workload balancing raised an escalation at `level` (1–4); `pool` is
     /// `None` for the CEO's level 4.
     Escalated { level: u8, pool: Option<PoolIdx> },
@@ -248,13 +261,23 @@ pub enum Action {
         from: PoolIdx,
         to: PoolIdx,
         across: bool,
+        work: WorkKey,
     },
     /// The CEO shed a queued low-priority work item; it counts as failed.
-    Shed { pool: PoolIdx, domain: DomainIdx },
+    Shed {
+        pool: PoolIdx,
+        domain: DomainIdx,
+        work: WorkKey,
+    },
     /// The CEO added slots to an overloaded agent.
     SlotsAdded { agent: AgentIdx, slots: u32 },
-    /// A work item was given up (retries exhausted or a predecessor failed).
-    WorkFailed { pool: PoolIdx, domain: DomainIdx },
+    /// A work item was given up (retries exhausted or a predecessor failed);
+    /// `sub` is its subtask.
+    WorkFailed {
+        pool: PoolIdx,
+        domain: DomainIdx,
+        sub: SubKey,
+    },
     /// A domain coordinator published its result for one job.
     DomainResult {
         domain: DomainIdx,
@@ -350,6 +373,17 @@ struct PoolState {
     deferring: bool,
     /// An escalation raised and not yet acted on: (level 1–3, when it acts).
     pending: Option<(u8, SimInstant)>,
+}
+
+/// What [`Core::work_info`] tells about a live work item.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WorkInfo {
+    pub job: JobId,
+    /// Its subtask's domain (where it came from, even if moved).
+    pub domain: DomainIdx,
+    /// The pool that holds it now.
+    pub pool: PoolIdx,
+    pub attempt: u32,
 }
 
 /// Work faults have left with no way forward, at one moment. All zero
@@ -546,6 +580,25 @@ impl Core {
     /// Slots in use on `agent`.
     pub fn agent_busy(&self, agent: AgentIdx) -> u32 {
         self.agents[agent.0 as usize].busy
+    }
+
+    /// The job and domain of a live subtask (read-only, for traces).
+    pub fn sub_info(&self, sub: SubKey) -> Option<(JobId, DomainIdx)> {
+        let s = self.subs.get(sub.0)?;
+        Some((self.jobs.get(s.job.0)?.id, s.domain))
+    }
+
+    /// A live work item's job, subtask domain and attempt (read-only, for
+    /// traces); `None` once its result has been taken.
+    pub fn work_info(&self, work: WorkKey) -> Option<WorkInfo> {
+        let w = self.works.get(work.0)?;
+        let (job, domain) = self.sub_info(w.sub)?;
+        Some(WorkInfo {
+            job,
+            domain,
+            pool: w.pool,
+            attempt: w.attempt,
+        })
     }
 
     /// The work faults have stranded now (see [`Stranded`]); read-only.
@@ -761,6 +814,7 @@ impl Core {
             self.actions.push_back(Action::WorkFailed {
                 pool: pools[local],
                 domain,
+                sub: sub_key,
             });
         }
         let sub = self.subs.get_mut(sub_key.0).expect("subtask present");
@@ -989,6 +1043,7 @@ impl Core {
             domain,
             agent,
             reason,
+            work: work_key,
         });
         self.pools[pool.0 as usize]
             .queue
@@ -1026,8 +1081,11 @@ impl Core {
         if outage.on {
             let domain = pcfg.domain;
             outage.parked.push_back(work_key);
-            self.actions
-                .push_back(Action::OutageRejected { pool, domain });
+            self.actions.push_back(Action::OutageRejected {
+                pool,
+                domain,
+                work: work_key,
+            });
             return;
         }
         if self.pools[pool.0 as usize]
@@ -1036,7 +1094,11 @@ impl Core {
             .is_err()
         {
             let domain = pcfg.domain;
-            self.actions.push_back(Action::Rejected { pool, domain });
+            self.actions.push_back(Action::Rejected {
+                pool,
+                domain,
+                work: work_key,
+            });
             self.attempt_failed(pool, work_key);
             return;
         }
@@ -1094,7 +1156,10 @@ impl Core {
             .get(work_key.0)
             .is_some_and(|w| w.token == token && w.running_on == Some(agent));
         if !current {
-            self.actions.push_back(Action::LateResult { agent });
+            self.actions.push_back(Action::LateResult {
+                agent,
+                work: work_key,
+            });
         } else if let Some(work) = self.works.get_mut(work_key.0) {
             work.running_on = None;
             let (pool, home) = (work.pool, work.home);
@@ -1119,14 +1184,18 @@ impl Core {
     fn attempt_failed(&mut self, pool: PoolIdx, work_key: WorkKey) {
         let work = self.works.get_mut(work_key.0).expect("live work item");
         let domain = self.cfg.pools[pool.0 as usize].domain;
-        let home = work.home;
+        let (home, sub) = (work.home, work.sub);
         if work.attempt < self.cfg.max_retries {
             let backoff = self
                 .cfg
                 .retry_backoff
                 .saturating_mul(1 << work.attempt.min(6));
             work.attempt += 1;
-            self.actions.push_back(Action::Retry { pool, domain });
+            self.actions.push_back(Action::Retry {
+                pool,
+                domain,
+                work: work_key,
+            });
             self.send(
                 backoff + self.cfg.hop_latency,
                 Node::Pool(pool),
@@ -1134,7 +1203,8 @@ impl Core {
                 Msg::Enqueue(work_key),
             );
         } else {
-            self.actions.push_back(Action::WorkFailed { pool, domain });
+            self.actions
+                .push_back(Action::WorkFailed { pool, domain, sub });
             self.send(
                 self.cfg.hop_latency,
                 Node::Pool(pool),

@@ -13,6 +13,7 @@ pub mod engine;
 pub mod faults;
 pub mod liveness;
 pub mod rng;
+pub mod trace;
 pub mod workload;
 
 use rand::Rng;
@@ -28,6 +29,7 @@ use dist::Sampler;
 use engine::EventQueue;
 pub use liveness::Liveness;
 use rng::{stream, Stream};
+use trace::TraceSink;
 use workload::LoadGen;
 
 /// What the future-event list holds.
@@ -174,6 +176,8 @@ pub struct Sim {
     cuts: Vec<u16>,
     timer_at: Option<SimInstant>,
     checks: Checks,
+    /// `run --trace`: where every event goes; `None` costs one branch.
+    trace: Option<Box<dyn TraceSink>>,
 }
 
 /// Which invariants are checked after every event.
@@ -304,6 +308,7 @@ impl Sim {
             cuts: Vec::new(),
             timer_at: None,
             checks: Checks::DEFAULT,
+            trace: None,
         };
         Ok((sim, org))
     }
@@ -312,6 +317,12 @@ impl Sim {
     pub fn with_checks(mut self, checks: Checks) -> Sim {
         self.checks = checks;
         self
+    }
+
+    /// Sends every event of the run to `sink` (see [`trace`]); the run
+    /// itself is unchanged.
+    pub fn set_trace(&mut self, sink: Box<dyn TraceSink>) {
+        self.trace = Some(sink);
     }
 
     /// Runs to the end of duration + drain (or until nothing is left).
@@ -398,6 +409,9 @@ impl Sim {
         }
         self.last_time = t;
         self.recorder.advance_to(t, &self.core);
+        if self.trace.is_some() {
+            self.trace_event(t, &event);
+        }
         match event {
             Event::Arrival { load, task } => {
                 self.recorder.on_arrival(t, task);
@@ -471,6 +485,9 @@ impl Sim {
     #[inline]
     fn apply_actions(&mut self, t: SimInstant) {
         while let Some(action) = self.core.poll_action() {
+            if self.trace.is_some() {
+                self.trace_action(t, &action);
+            }
             match action {
                 Action::Send {
                     delay,
@@ -664,9 +681,43 @@ impl Sim {
                 .expect("faults target workers");
             self.recorder
                 .on_agent_down(t, agent, domain, self.core.agent_busy(agent));
+            self.trace_agent(t, agent, false);
             self.core.handle(t, Input::AgentDown(agent));
         } else if !start && active == 0 {
+            self.trace_agent(t, agent, true);
             self.core.handle(t, Input::AgentUp(agent));
+        }
+    }
+
+    /// Traces a future-event-list event before it is applied.
+    #[cold]
+    #[inline(never)]
+    fn trace_event(&mut self, t: SimInstant, event: &Event) {
+        let Some(sink) = self.trace.as_mut() else {
+            return;
+        };
+        let faults = &self.agent_faults;
+        let lost = matches!(*event, Event::WorkDone { agent, epoch, .. }
+            if epoch != faults[agent.0 as usize].epoch);
+        if let Some(record) = trace::of_event(t, event, &self.core, lost) {
+            sink.record(&record);
+        }
+    }
+
+    /// Traces a core action before the driver carries it out.
+    #[cold]
+    #[inline(never)]
+    fn trace_action(&mut self, t: SimInstant, action: &Action) {
+        if let Some(sink) = self.trace.as_mut() {
+            if let Some(record) = trace::of_action(t, action, &self.core) {
+                sink.record(&record);
+            }
+        }
+    }
+
+    fn trace_agent(&mut self, t: SimInstant, agent: AgentIdx, up: bool) {
+        if let Some(sink) = self.trace.as_mut() {
+            sink.record(&trace::of_agent(t, agent, up));
         }
     }
 

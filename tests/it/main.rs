@@ -37,6 +37,7 @@ mod report_html;
 mod scenarios;
 mod set_by_id;
 mod sweep;
+mod trace;
 mod workflow;
 
 use std::path::{Path, PathBuf};
