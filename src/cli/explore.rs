@@ -184,6 +184,10 @@ struct FailureRef {
     /// The scenario file with this seed and its fault schedule.
     file: String,
     replay: String,
+    /// For a liveness failure: the `run --trace` line that follows the
+    /// first stuck job from arrival to where it stopped.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    follow: Option<String>,
 }
 
 /// Writes `seeds/seed-<S>.toml` for every failing seed (the scenario with
@@ -248,6 +252,13 @@ fn write_failure(
         kind,
         messages,
         faults: run.faults.iter().map(|f| f.describe()).collect(),
+        follow: run.first_stuck().map(|job| {
+            format!(
+                "esa-sim run {} --trace seed-{}.jsonl --trace-filter job={job}",
+                path.display(),
+                run.seed
+            )
+        }),
         file: path.display().to_string(),
         replay,
     })
@@ -392,6 +403,9 @@ fn failures(list: &[FailureRef], out: &mut dyn Write) -> std::io::Result<()> {
             writeln!(out, "      {m}")?;
         }
         writeln!(out, "      replay: {}", f.replay)?;
+        if let Some(follow) = &f.follow {
+            writeln!(out, "      follow: {follow}")?;
+        }
     }
     if list.len() > LISTED {
         writeln!(out, "  … {} more in explore.json", list.len() - LISTED)?;

@@ -108,6 +108,14 @@ impl SeedRun {
         }
     }
 
+    /// The first job liveness found stuck, to follow with `run --trace`.
+    pub fn first_stuck(&self) -> Option<u64> {
+        match &self.outcome {
+            Outcome::Finished { liveness, .. } => liveness.first_stuck.first().map(|j| j.0),
+            Outcome::OverBudget(_) => None,
+        }
+    }
+
     /// What went wrong, one message per line.
     pub fn messages(&self) -> Vec<String> {
         match &self.outcome {
