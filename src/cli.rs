@@ -68,6 +68,7 @@ const EXPLORE_EXAMPLES: &str = "\
 Examples:
   esa-sim explore scenarios/baseline.toml --seeds 1000 --faults swarm --set scenario.duration=10m
   esa-sim explore scenarios/worker-failure.toml --seeds 200 --jobs 2
+  esa-sim explore scenarios/overload.toml --seeds 50 --checks cheap    # a backlog makes full checks slow
   esa-sim explore reports/baseline-explore/seeds/seed-123.toml --seeds 1   # replay one failing seed
 
 Seed #0 is the scenario's seed (or --seed); the others derive from it. With
