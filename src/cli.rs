@@ -68,13 +68,13 @@ const EXPLORE_EXAMPLES: &str = "\
 Examples:
   esa-sim explore scenarios/baseline.toml --seeds 1000 --faults swarm --set scenario.duration=10m
   esa-sim explore scenarios/worker-failure.toml --seeds 200 --jobs 2
-  esa-sim explore scenarios/overload.toml --seeds 50 --checks cheap    # a backlog makes full checks slow
+  esa-sim explore scenarios/overload.toml --seeds 50 --checks cheap    # only the constant-time checks per event
   esa-sim explore reports/baseline-explore/seeds/seed-123.toml --seeds 1   # replay one failing seed
 
 Seed #0 is the scenario's seed (or --seed); the others derive from it. With
 --faults swarm each seed draws its own schedule (which kinds, how many faults,
 targets, windows inside the load, some crashes permanent) in place of the
-scenario's. Every run checks all invariants after every event, and liveness:
+scenario's. Every run checks the invariants after every event, and liveness:
 once load stops and faults heal, every job has a result by the end of the
 drain (jobs held by a fault that never ends are excused). SLO breaches are
 counted, not failures. Outputs: explore.json, seeds/seed-<S>.toml per failing
@@ -150,7 +150,7 @@ pub enum Command {
     #[command(after_help = BENCH_EXAMPLES)]
     Bench(bench::BenchArgs),
     /// Run the scenario under many seeds (optionally each with its own
-    /// random fault schedule), checking every invariant after every event
+    /// random fault schedule), checking the invariants after every event
     /// and liveness at the end; list each failing seed with its replay.
     #[command(after_help = EXPLORE_EXAMPLES)]
     Explore(explore::ExploreArgs),

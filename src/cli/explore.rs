@@ -1,6 +1,6 @@
 //! `esa-sim explore` (DESIGN.md §9): the scenario under many seeds, in
-//! parallel, every run checking all invariants after every event and
-//! liveness at its end; a table of outcomes, explore.json, and for every
+//! parallel, every run checking the invariants after every event
+//! (`Checks::Full`) and liveness at its end; a table of outcomes, explore.json, and for every
 //! failing seed a scenario file with its schedule and the one command
 //! that replays it. The judging is `crate::explore`.
 
@@ -38,9 +38,10 @@ pub struct ExploreArgs {
     /// crashes), replacing the scenario's.
     #[arg(long, value_enum, default_value_t = FaultMode::Scenario)]
     pub faults: FaultMode,
-    /// Invariants checked after every event: all of them (cost linear in
-    /// the live jobs: slow under a backlog of thousands), or only the
-    /// constant-time ones, as `run` does (all are checked at the end).
+    /// Invariants checked after every event: all whose cost is the org's
+    /// size, with a sweep of the live state every 1,024 events (about 2×
+    /// a plain run), or only the constant-time ones, as `run` does (all
+    /// are checked at the end of every run).
     #[arg(long, value_enum, default_value_t = CheckLevel::Full)]
     pub checks: CheckLevel,
     /// Threads to run on [default: all cores]; results do not depend on it.
@@ -172,7 +173,7 @@ fn run_seeds(
     runs.into_iter().collect()
 }
 
-/// One seed: its schedule, a run with every invariant checked after every
+/// One seed: its schedule, a run with the invariants checked after every
 /// event, and the verdict.
 fn run_seed(
     base: &Scenario,
@@ -364,7 +365,7 @@ fn table(
         ),
     };
     let checks = match file.checks {
-        CheckLevel::Full => "every invariant",
+        CheckLevel::Full => "all invariants (the live-state sweep every 1024 events)",
         CheckLevel::Cheap => "the constant-time invariants",
     };
     writeln!(

@@ -344,6 +344,9 @@ struct Work {
 /// A worker agent as the org sees it: its process, and the registry's view.
 struct AgentState {
     busy: u32,
+    /// Work items whose `running_on` is this agent (kept for the
+    /// invariant checks; `busy` can exceed it, see [`Core::check_agents`]).
+    running: u32,
     /// Slots added by the CEO (balancing level 4).
     extra_slots: u32,
     /// The process runs (not crashed).
@@ -454,6 +457,7 @@ impl Core {
             .iter()
             .map(|_| AgentState {
                 busy: 0,
+                running: 0,
                 extra_slots: 0,
                 up: true,
                 registered: true,
@@ -874,6 +878,10 @@ impl Core {
             self.broken("result for unknown work item");
             return;
         };
+        if let Some(a) = work.running_on {
+            self.broken("result for a work item still running");
+            self.agents[a.0 as usize].running -= 1;
+        }
         let local = work.bit;
         let Some(sub) = self.subs.get_mut(work.sub.0) else {
             self.broken("work result for unknown subtask");
@@ -1032,7 +1040,9 @@ impl Core {
             .works
             .get_mut(work_key.0)
             .expect("requeue of a live work item");
-        work.running_on = None;
+        if let Some(a) = work.running_on.take() {
+            self.agents[a.0 as usize].running -= 1;
+        }
         work.token = work.token.wrapping_add(1);
         work.orphan_of = Some(agent);
         work.queued_at = now;
@@ -1122,6 +1132,7 @@ impl Core {
             work.token = work.token.wrapping_add(1);
             let orphan_of = work.orphan_of.take();
             self.agents[agent.0 as usize].busy += 1;
+            self.agents[agent.0 as usize].running += 1;
             self.visibility
                 .push_back((now + self.cfg.visibility_timeout, work_key, work.token));
             self.actions.push_back(Action::StartWork {
@@ -1162,6 +1173,7 @@ impl Core {
             });
         } else if let Some(work) = self.works.get_mut(work_key.0) {
             work.running_on = None;
+            self.agents[agent.0 as usize].running -= 1;
             let (pool, home) = (work.pool, work.home);
             if ok {
                 self.send(
@@ -1253,19 +1265,27 @@ impl Core {
         }
     }
 
-    /// Checks all of the core's bookkeeping (time linear in its state);
-    /// `Err` names what is inconsistent.
+    /// The checks whose cost is the org's size (agents, domains), not the
+    /// live work: cheap enough for every event of `explore`.
     pub fn check_invariants(&self) -> Result<(), String> {
         self.check_cheap()?;
-        let running = self.check_works()?;
-        self.check_waiting()?;
-        self.check_agents(&running)
+        self.check_agents()?;
+        self.check_outages()
+    }
+
+    /// Everything [`Core::check_invariants`] checks, plus a sweep over the
+    /// live state (time linear in it): every work item belongs to a live
+    /// subtask of a live job, the per-agent running counts match the
+    /// items, and every queued or parked key is a live item not running.
+    pub fn check_all(&self) -> Result<(), String> {
+        self.check_invariants()?;
+        self.check_works()?;
+        self.check_waiting()
     }
 
     /// One pass over the work items: each belongs to a live subtask of a
-    /// live job and runs only on an agent the registry lists. Returns the
-    /// items running on each agent.
-    fn check_works(&self) -> Result<Vec<u32>, String> {
+    /// live job, and the items running on each agent are its count.
+    fn check_works(&self) -> Result<(), String> {
         let mut running = vec![0u32; self.agents.len()];
         for (k, w) in self.works.iter() {
             let sub = (self.subs.get(w.sub.0))
@@ -1274,17 +1294,21 @@ impl Core {
                 return Err(format!("work item {k:?}'s subtask belongs to no live job"));
             }
             if let Some(a) = w.running_on {
-                if !self.agents[a.0 as usize].registered {
-                    return Err(format!("work item {k:?} still active on agent #{} after the registry declared it dead", a.0));
-                }
                 running[a.0 as usize] += 1;
             }
         }
-        Ok(running)
+        for (i, (a, n)) in self.agents.iter().zip(running).enumerate() {
+            if a.running != n {
+                return Err(format!(
+                    "agent #{i} counts {} items running on it but {n} are",
+                    a.running
+                ));
+            }
+        }
+        Ok(())
     }
 
-    /// Every queued or parked key is a live item that is not running, and
-    /// only a domain in an outage holds parked pushes.
+    /// Every queued or parked key is a live item that is not running.
     fn check_waiting(&self) -> Result<(), String> {
         let idle = |k: &WorkKey| self.works.get(k.0).is_some_and(|w| w.running_on.is_none());
         for (p, pool) in self.pools.iter().enumerate() {
@@ -1292,10 +1316,7 @@ impl Core {
                 return Err(format!("pool #{p} queues {k:?}, gone or running"));
             }
         }
-        for (d, outage) in self.outage.iter().enumerate() {
-            if !outage.on && !outage.parked.is_empty() {
-                return Err(format!("domain #{d} holds parked pushes with no outage"));
-            }
+        for outage in &self.outage {
             if let Some(k) = outage.parked.iter().find(|k| !idle(k)) {
                 return Err(format!("parked work item {k:?} is gone or running"));
             }
@@ -1303,20 +1324,35 @@ impl Core {
         Ok(())
     }
 
-    /// No agent is busier than its slots, and a running agent's busy
-    /// slots cover the items `running` on it (a slot stays busy after its
-    /// item was requeued — a timeout, or a registry that declared a live
-    /// agent dead — until the attempt finishes).
-    fn check_agents(&self, running: &[u32]) -> Result<(), String> {
-        for (i, (a, &n)) in self.agents.iter().zip(running).enumerate() {
+    /// Only a domain in an outage holds parked pushes.
+    fn check_outages(&self) -> Result<(), String> {
+        match (self.outage.iter()).position(|o| !o.on && !o.parked.is_empty()) {
+            Some(d) => Err(format!("domain #{d} holds parked pushes with no outage")),
+            None => Ok(()),
+        }
+    }
+
+    /// No agent is busier than its slots; nothing runs on an agent the
+    /// registry declared dead; a running agent's busy slots cover the
+    /// items running on it (a slot stays busy after its item was requeued
+    /// — a timeout, or a registry that declared a live agent dead — until
+    /// the attempt finishes).
+    fn check_agents(&self) -> Result<(), String> {
+        for (i, a) in self.agents.iter().enumerate() {
             let slots = self.cfg.agents[i].slots + a.extra_slots;
             if a.busy > slots {
                 return Err(format!("agent #{i} runs {} items on {slots} slots", a.busy));
             }
-            if a.up && a.busy < n {
+            if a.running > 0 && !a.registered {
                 return Err(format!(
-                    "agent #{i} counts {} busy slots but runs {n} items",
-                    a.busy
+                    "{} work item(s) still active on agent #{i} after the registry declared it dead",
+                    a.running
+                ));
+            }
+            if a.up && a.busy < a.running {
+                return Err(format!(
+                    "agent #{i} counts {} busy slots but runs {} items",
+                    a.busy, a.running
                 ));
             }
         }
@@ -1408,7 +1444,7 @@ mod tests {
     #[test]
     fn inputs_about_things_that_do_not_exist_break_the_cheap_invariants() {
         let mut core = mmc_core();
-        core.check_invariants().unwrap();
+        core.check_all().unwrap();
         let ghost = WorkKey(Key { index: 5, gen: 0 });
         let t = SimInstant(1);
         core.handle(
@@ -1469,6 +1505,6 @@ mod tests {
         );
         core.handle(SimInstant(1), Input::AgentDown(agent));
         assert!(core.unfinished()[0].blocked, "held by a down agent");
-        core.check_invariants().unwrap();
+        core.check_all().unwrap();
     }
 }

@@ -186,8 +186,10 @@ pub enum Checks {
     /// The constant-time ones ([`Core::check_cheap`]); the full set runs
     /// once at the end. The default of release builds.
     Cheap,
-    /// All of them ([`Core::check_invariants`], linear in the live state):
-    /// `explore`, and every run of a debug build.
+    /// [`Core::check_invariants`] (cost: the org's size) after every
+    /// event and the sweep over the live state ([`Core::check_all`])
+    /// every [`SWEEP_EVERY`] events: `explore`, and every run of a debug
+    /// build.
     Full,
 }
 
@@ -199,6 +201,9 @@ impl Checks {
         Checks::Cheap
     };
 }
+
+/// How often (in events) [`Checks::Full`] sweeps the whole live state.
+pub const SWEEP_EVERY: u64 = 1024;
 
 /// Most invariant violations a run records (the first ones matter).
 const MAX_VIOLATIONS: usize = 10;
@@ -458,6 +463,7 @@ impl Sim {
     fn check(&mut self, t: SimInstant) {
         let result = match self.checks {
             Checks::Cheap => self.core.check_cheap(),
+            Checks::Full if self.fel.popped().is_multiple_of(SWEEP_EVERY) => self.core.check_all(),
             Checks::Full => self.core.check_invariants(),
         };
         if let Err(e) = result {
@@ -822,7 +828,7 @@ fn conservation_violations(summary: &Summary, core: &Core) -> Vec<String> {
     if summary.jobs.lost != 0 {
         out.push(format!("{} measured jobs lost", summary.jobs.lost));
     }
-    if let Err(e) = core.check_invariants() {
+    if let Err(e) = core.check_all() {
         out.push(e);
     }
     out
