@@ -1441,6 +1441,11 @@ mod tests {
         Core::new(org.core_config(&scenario).unwrap())
     }
 
+    fn first_worker(core: &Core) -> AgentIdx {
+        let i = core.cfg.agents.iter().position(|a| a.pool.is_some());
+        AgentIdx(i.expect("mmc has a worker") as u16)
+    }
+
     #[test]
     fn inputs_about_things_that_do_not_exist_break_the_cheap_invariants() {
         let mut core = mmc_core();
@@ -1462,13 +1467,7 @@ mod tests {
     #[test]
     fn a_completion_on_an_idle_agent_is_caught() {
         let mut core = mmc_core();
-        let agent = AgentIdx(
-            core.cfg
-                .agents
-                .iter()
-                .position(|a| a.pool.is_some())
-                .unwrap() as u16,
-        );
+        let agent = first_worker(&core);
         let work = WorkKey(Key { index: 0, gen: 0 });
         let done = Input::WorkDone {
             agent,
@@ -1496,13 +1495,7 @@ mod tests {
             !open[0].blocked,
             "a job running on a live agent is not blocked"
         );
-        let agent = AgentIdx(
-            core.cfg
-                .agents
-                .iter()
-                .position(|a| a.pool.is_some())
-                .unwrap() as u16,
-        );
+        let agent = first_worker(&core);
         core.handle(SimInstant(1), Input::AgentDown(agent));
         assert!(core.unfinished()[0].blocked, "held by a down agent");
         core.check_all().unwrap();
