@@ -574,9 +574,7 @@ fn run(
         .unwrap_or_else(|| Path::new("reports").join(&scenario.name));
     let expected = budget::expected_arrivals(&scenario);
     check_size(&scenario, expected, args.max_jobs)?;
-    let limits = args
-        .max_events
-        .map_or_else(|| Limits::for_jobs(expected), |n| Limits { max_events: n });
+    let limits = Limits::given_or_for_jobs(args.max_events, expected);
     if let Some(dir) = &args.baseline {
         compare::check_baseline(dir)?;
     }

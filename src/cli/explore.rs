@@ -11,7 +11,7 @@ use std::time::Instant;
 use rayon::prelude::*;
 use serde::Serialize;
 
-use super::many::{thread_pool, write_json, RunsProgress};
+use super::many::{thread_pool, write_json, ManyRuns, RunsProgress};
 use super::{check_size, execute_checked, load, prepare_out_dir, stdout_result, Bar, CliError};
 use crate::explore::swarm::{self, Targets};
 use crate::explore::{Failure, SeedRun, Tally};
@@ -44,28 +44,11 @@ pub struct ExploreArgs {
     /// are checked at the end of every run).
     #[arg(long, value_enum, default_value_t = CheckLevel::Full)]
     pub checks: CheckLevel,
-    /// Threads to run on [default: all cores]; results do not depend on it.
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=4096))]
-    pub jobs: Option<u32>,
-    /// Root seed (0 to 2^63-1): the first seed run; overrides `[scenario] seed`.
-    #[arg(long, value_parser = clap::value_parser!(u64).range(0..=i64::MAX as u64))]
-    pub seed: Option<u64>,
-    /// Override a key of every run, as for `run`.
-    #[arg(long = "set", value_name = "KEY=VALUE")]
-    pub set: Vec<String>,
     /// Output directory [default: reports/<scenario name>-explore/].
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
-    /// Print nothing but errors (the files are still written).
-    #[arg(short, long)]
-    pub quiet: bool,
-    /// Refuse a scenario expecting more arrivals than this (per run).
-    #[arg(long, value_name = "N", default_value_t = budget::DEFAULT_MAX_JOBS)]
-    pub max_jobs: u64,
-    /// Stop a run that processes more events than this [default:
-    /// 10,000,000 + 1,000 per expected job].
-    #[arg(long, value_name = "N")]
-    pub max_events: Option<u64>,
+    #[command(flatten)]
+    pub runs: ManyRuns,
 }
 
 /// `--checks`: which invariants run after every event.
@@ -102,17 +85,12 @@ pub fn explore(
     err: &mut dyn Write,
     bar: Bar,
 ) -> Result<i32, CliError> {
-    let mut sets = args.set.clone();
-    if let Some(seed) = args.seed {
-        sets.push(format!("scenario.seed={seed}"));
-    }
+    let sets = args.runs.sets();
     let (base, org) = load(&args.scenario, &sets)?;
     let doc = Document::load(&args.scenario, &sets)?;
     let expected = budget::expected_arrivals(&base);
-    check_size(&base, expected, args.max_jobs)?;
-    let limits = args
-        .max_events
-        .map_or_else(|| Limits::for_jobs(expected), |n| Limits { max_events: n });
+    check_size(&base, expected, args.runs.max_jobs)?;
+    let limits = Limits::given_or_for_jobs(args.runs.max_events, expected);
     let dir = args
         .out
         .clone()
@@ -139,9 +117,9 @@ pub fn explore(
         failures: &failures,
     };
     write_json(&dir.join("explore.json"), &file)?;
-    let perf = ExplorePerf::new(wall_s, &tally, args.jobs);
+    let perf = ExplorePerf::new(wall_s, &tally, args.runs.jobs);
     write_json(&dir.join("perf.json"), &perf)?;
-    if !args.quiet {
+    if !args.runs.quiet {
         stdout_result(table(&file, &perf, &dir, out))?;
     }
     let _ = err.flush();
@@ -156,8 +134,8 @@ fn run_seeds(
     limits: Limits,
     bar: Bar,
 ) -> Result<Vec<SeedRun>, CliError> {
-    let pool = thread_pool(args.jobs)?;
-    let progress = RunsProgress::new(bar == Bar::Terminal && !args.quiet, "seeds");
+    let pool = thread_pool(args.runs.jobs)?;
+    let progress = RunsProgress::new(bar == Bar::Terminal && !args.runs.quiet, "seeds");
     progress.planned(u64::from(args.seeds));
     let runs: Vec<Result<SeedRun, CliError>> = pool.install(|| {
         (0..args.seeds)
@@ -248,7 +226,7 @@ fn write_failure(
 ) -> Result<FailureRef, CliError> {
     let path = seeds_dir.join(format!("seed-{}.toml", run.seed));
     let mut replay = format!("esa-sim explore {} --seeds 1", path.display());
-    if let Some(n) = args.max_events {
+    if let Some(n) = args.runs.max_events {
         replay.push_str(&format!(" --max-events {n}"));
     }
     let mut doc = doc.clone();

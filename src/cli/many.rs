@@ -52,19 +52,26 @@ pub struct SweepArgs {
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
     #[command(flatten)]
+    pub stats: Intervals,
+    #[command(flatten)]
     pub runs: ManyRuns,
 }
 
-/// The flags every command of many runs (`sweep`, `plan`) shares.
+/// The confidence intervals of the commands that replicate (`sweep`, `plan`).
 #[derive(clap::Args, Debug)]
-pub struct ManyRuns {
+pub struct Intervals {
     /// Confidence level of the Student-t intervals, between 0 and 1.
     #[arg(long, value_name = "C", default_value_t = 0.95, value_parser = parse_confidence)]
     pub confidence: f64,
+}
+
+/// The flags every command of many runs (`sweep`, `plan`, `explore`) shares.
+#[derive(clap::Args, Debug)]
+pub struct ManyRuns {
     /// Threads to run on [default: all cores]; results do not depend on it.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=4096))]
     pub jobs: Option<u32>,
-    /// Root seed: replication 0 of every run (0 to 2^63-1).
+    /// Root seed (0 to 2^63-1): replication 0 of every run, explore's seed #0.
     #[arg(long, value_parser = clap::value_parser!(u64).range(0..=i64::MAX as u64))]
     pub seed: Option<u64>,
     /// Override a key of every run, as for `run`.
@@ -212,7 +219,7 @@ fn request(args: &SweepArgs) -> Result<Request, CliError> {
         scenario: args.scenario.clone(),
         sets,
         axes,
-        confidence: args.runs.confidence,
+        confidence: args.stats.confidence,
         replications,
         max_events: args.runs.max_events,
     })

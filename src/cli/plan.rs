@@ -9,7 +9,9 @@ use std::time::Instant;
 
 use serde::Serialize;
 
-use super::many::{thread_pool, write_json, ManyRuns, RunsProgress, DEFAULT_REPLICATIONS};
+use super::many::{
+    thread_pool, write_json, Intervals, ManyRuns, RunsProgress, DEFAULT_REPLICATIONS,
+};
 use super::{check_size, exit, load, prepare_out_dir, stdout_result, Bar, CliError};
 use crate::many::output::{Point, Replications, SweepScenario, Verdict};
 use crate::many::plan::{self as planner, distribute, Evaluation, Mode, PoolStart};
@@ -44,6 +46,8 @@ pub struct PlanArgs {
     /// Output directory [default: reports/<scenario name>-plan/].
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub stats: Intervals,
     #[command(flatten)]
     pub runs: ManyRuns,
 }
@@ -101,7 +105,7 @@ pub fn plan(
         })?,
         mode,
         args.replications,
-        args.runs.confidence,
+        args.stats.confidence,
         args.max_slots,
     );
     let file = planfile::build(head, &pools, &found, &judge.points);
@@ -265,7 +269,7 @@ impl Judge<'_> {
             scenario: self.args.scenario.clone(),
             sets,
             axes: Vec::new(),
-            confidence: self.args.runs.confidence,
+            confidence: self.args.stats.confidence,
             replications: Replications::Fixed {
                 n: self.args.replications,
             },

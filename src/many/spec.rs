@@ -237,10 +237,7 @@ fn point(req: &Request, combo: &[usize], scenario: Scenario, org: &Org) -> (Poin
         scenario,
         measures,
         expected_jobs,
-        limits: req.max_events.map_or_else(
-            || Limits::for_jobs(expected_jobs),
-            |n| Limits { max_events: n },
-        ),
+        limits: Limits::given_or_for_jobs(req.max_events, expected_jobs),
         agents: Vec::new(),
     };
     (spec, run)

@@ -32,6 +32,14 @@ impl Limits {
         max_events: u64::MAX,
     };
 
+    /// `--max-events N` when given, else [`Limits::for_jobs`].
+    pub fn given_or_for_jobs(max_events: Option<u64>, expected_jobs: f64) -> Limits {
+        max_events.map_or_else(
+            || Limits::for_jobs(expected_jobs),
+            |n| Limits { max_events: n },
+        )
+    }
+
     /// The default budget for a run expecting `expected_jobs` arrivals.
     pub fn for_jobs(expected_jobs: f64) -> Limits {
         let per_job = (expected_jobs.max(0.0).ceil() as u64).saturating_mul(EVENTS_PER_JOB);
