@@ -16,6 +16,7 @@ mod compare;
 mod explore;
 mod many;
 mod plan;
+mod shrink;
 
 use crate::org::{show, Org};
 use crate::report::html::{self, ReportError};
@@ -80,6 +81,19 @@ drain (jobs held by a fault that never ends are excused). SLO breaches are
 counted, not failures. Outputs: explore.json, seeds/seed-<S>.toml per failing
 seed (its schedule, replayable), perf.json.
 Exit codes: 0 no failure · 1 liveness failed · 2 bad input or a run over its event budget · 3 invariant violated (a bug)";
+const SHRINK_EXAMPLES: &str = "\
+Examples:
+  esa-sim shrink scenarios/worker-failure.toml --until slo:completion --out /tmp/wf-min.toml
+  esa-sim shrink reports/baseline-explore/seeds/seed-123.toml --until exit=1
+  esa-sim shrink my.toml --until lost>0 --max-runs 200
+
+CONDITION: exit=3 (an invariant violated) and exit=1 (liveness failed) as
+`explore` judges a seed; slo:<key> (that [slo] key breached); lost>0. Each
+candidate runs with every invariant checked. The reduction: delta debugging
+(ddmin) over the [[fault]] list, then each finite fault's window, then
+scenario.duration, then each Poisson or constant load's rate (bisection);
+permanent faults stay permanent. The file's header lists what was removed.
+Exit codes: 0 a smallest scenario was written · 2 bad input, or the scenario does not meet CONDITION";
 const COMPARE_EXAMPLES: &str = "\
 Examples:
   esa-sim run scenarios/baseline.toml -q --out /tmp/before
@@ -154,6 +168,11 @@ pub enum Command {
     /// and liveness at the end; list each failing seed with its replay.
     #[command(after_help = EXPLORE_EXAMPLES)]
     Explore(explore::ExploreArgs),
+    /// Reduce a scenario whose run meets CONDITION to a smallest one that
+    /// still does: fewest faults, shortest windows, shortest load, lowest
+    /// rates; writes it as a scenario file.
+    #[command(after_help = SHRINK_EXAMPLES)]
+    Shrink(shrink::ShrinkArgs),
     /// Combine the shard directories of one sweep into its files.
     #[command(after_help = SWEEP_EXAMPLES)]
     Merge(many::MergeArgs),
@@ -356,6 +375,7 @@ pub fn main_with(
         Command::Plan(args) => plan::plan(&args, out, err, bar),
         Command::Bench(args) => bench::bench(&args, out, err, bar),
         Command::Explore(args) => explore::explore(&args, out, err, bar),
+        Command::Shrink(args) => shrink::shrink(&args, out, err, bar),
         Command::Merge(args) => many::merge(&args, out),
         Command::Compare(args) => compare::compare(&args, out),
         Command::Check { scenarios, set } => check(&scenarios, &set, out, err),

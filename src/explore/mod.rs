@@ -10,6 +10,7 @@
 //! to breach SLOs; a violated invariant (a bug, exit 3) or a job left
 //! without a result once faults healed (liveness, exit 1) is a failure.
 
+pub mod shrink;
 pub mod swarm;
 
 use std::collections::BTreeMap;

@@ -36,6 +36,7 @@ mod queueing;
 mod report_html;
 mod scenarios;
 mod set_by_id;
+mod shrink;
 mod sweep;
 mod trace;
 mod workflow;
