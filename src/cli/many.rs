@@ -71,12 +71,8 @@ pub struct ManyRuns {
     /// Threads to run on [default: all cores]; results do not depend on it.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=4096))]
     pub jobs: Option<u32>,
-    /// Root seed (0 to 2^63-1): replication 0 of every run, explore's seed #0.
-    #[arg(long, value_parser = clap::value_parser!(u64).range(0..=i64::MAX as u64))]
-    pub seed: Option<u64>,
-    /// Override a key of every run, as for `run`.
-    #[arg(long = "set", value_name = "KEY=VALUE")]
-    pub set: Vec<String>,
+    #[command(flatten)]
+    pub scenario: SeedAndSets,
     /// Print nothing but errors (the files are still written).
     #[arg(short, long)]
     pub quiet: bool,
@@ -89,7 +85,20 @@ pub struct ManyRuns {
     pub max_events: Option<u64>,
 }
 
-impl ManyRuns {
+/// `--seed` and `--set`: the scenario as a command of many runs (or
+/// `shrink`) takes it.
+#[derive(clap::Args, Debug)]
+pub struct SeedAndSets {
+    /// Root seed (0 to 2^63-1): replication 0 of every run, explore's seed
+    /// #0, the seed shrink runs.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(0..=i64::MAX as u64))]
+    pub seed: Option<u64>,
+    /// Override a key of every run, as for `run`.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
+}
+
+impl SeedAndSets {
     /// The `--set` overrides, with `--seed` as the last one.
     pub fn sets(&self) -> Vec<String> {
         let mut sets = self.set.clone();
@@ -97,6 +106,13 @@ impl ManyRuns {
             sets.push(format!("scenario.seed={seed}"));
         }
         sets
+    }
+}
+
+impl ManyRuns {
+    /// The `--set` overrides, with `--seed` as the last one.
+    pub fn sets(&self) -> Vec<String> {
+        self.scenario.sets()
     }
 }
 

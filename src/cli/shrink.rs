@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use toml::Value;
 
-use super::many::RunsProgress;
+use super::many::{RunsProgress, SeedAndSets};
 use super::{execute_checked, load, stdout_result, Bar, CliError};
 use crate::explore::shrink::{self, Candidate, Condition, Oracle};
 use crate::scenario::document::Document;
@@ -34,12 +34,8 @@ pub struct ShrinkArgs {
     #[arg(long, value_name = "N", default_value_t = 500,
           value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     pub max_runs: u32,
-    /// Root seed (0 to 2^63-1); overrides `[scenario] seed`.
-    #[arg(long, value_parser = clap::value_parser!(u64).range(0..=i64::MAX as u64))]
-    pub seed: Option<u64>,
-    /// Override a key before shrinking, as for `run`.
-    #[arg(long = "set", value_name = "KEY=VALUE")]
-    pub set: Vec<String>,
+    #[command(flatten)]
+    pub scenario_flags: SeedAndSets,
     /// Print nothing but errors (the file is still written).
     #[arg(short, long)]
     pub quiet: bool,
@@ -56,10 +52,7 @@ pub fn shrink(
     err: &mut dyn Write,
     bar: Bar,
 ) -> Result<i32, CliError> {
-    let mut sets = args.set.clone();
-    if let Some(seed) = args.seed {
-        sets.push(format!("scenario.seed={seed}"));
-    }
+    let sets = args.scenario_flags.sets();
     let (base, _org) = load(&args.scenario, &sets)?;
     check_condition(&args.until, &base)?;
     let doc = Document::load(&args.scenario, &sets)?;
