@@ -12,8 +12,8 @@
 //! and that has idle slots. Every escalation, move and shed is reported as
 //! an action, so it is counted, never silent.
 
+use super::types::{Level4Action, Priority};
 use super::{Action, AgentIdx, Core, Msg, Node, PoolIdx, WorkKey};
-use crate::scenario::{Level4Action, Priority};
 use crate::time::SimInstant;
 
 const BUSY: f64 = 0.70;

@@ -14,15 +14,16 @@ mod balance;
 pub mod queue;
 pub mod routing;
 pub mod slab;
+pub mod types;
 
 use std::collections::VecDeque;
 
-use crate::scenario::Priority;
 use crate::time::{SimDuration, SimInstant};
 use aggregate::{domain_status, Status, StatusCounts};
 use queue::PriorityQueue;
 use routing::{Route, Router};
 use slab::{Key, Slab};
+pub use types::{Level4Action, Priority};
 
 /// Index of an agent in the org.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -118,7 +119,7 @@ pub struct BalanceCfg {
     pub delays: [SimDuration; 4],
     /// Queued work items one redistribution moves.
     pub moves: u32,
-    pub level4: crate::scenario::Level4Action,
+    pub level4: Level4Action,
 }
 
 /// A worker agent's capacity.

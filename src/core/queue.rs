@@ -4,7 +4,7 @@
 
 use std::collections::VecDeque;
 
-use crate::scenario::Priority;
+use super::types::Priority;
 
 /// Four FIFO lanes, one per [`Priority`], with one shared capacity.
 pub struct PriorityQueue<T> {

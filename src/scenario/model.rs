@@ -5,6 +5,7 @@
 //! re-validates. The raw, serde-facing shapes live in `raw.rs`; this file
 //! must not depend on TOML.
 
+pub use crate::core::types::{Level4Action, Priority};
 use crate::time::{Rate, SimDuration};
 
 /// A fully validated scenario, ready to build a simulation from.
@@ -184,12 +185,6 @@ pub struct BalancingSpec {
     pub moves: u32,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Level4Action {
-    AddSlots,
-    ShedLow,
-}
-
 /// `[org.defaults]`: values every worker agent gets unless it overrides them.
 #[derive(Clone, Debug)]
 pub struct AgentDefaults {
@@ -303,46 +298,6 @@ pub struct TaskSpec {
     pub text: String,
     pub weight: u32,
     pub priority: Priority,
-}
-
-/// Task priority; lower value is served first.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Priority {
-    Critical = 0,
-    High = 1,
-    Normal = 2,
-    Low = 3,
-}
-
-impl Priority {
-    pub const ALL: [Priority; 4] = [
-        Priority::Critical,
-        Priority::High,
-        Priority::Normal,
-        Priority::Low,
-    ];
-    /// Every name a priority may be written as (`medium` is `normal`).
-    pub const NAMES: [&'static str; 5] = ["critical", "high", "normal", "medium", "low"];
-
-    /// The priority written as `name` (one of [`Priority::NAMES`]).
-    pub fn from_name(name: &str) -> Option<Priority> {
-        match name {
-            "critical" => Some(Priority::Critical),
-            "high" => Some(Priority::High),
-            "normal" | "medium" => Some(Priority::Normal),
-            "low" => Some(Priority::Low),
-            _ => None,
-        }
-    }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Priority::Critical => "critical",
-            Priority::High => "high",
-            Priority::Normal => "normal",
-            Priority::Low => "low",
-        }
-    }
 }
 
 /// One `[[fault]]`.

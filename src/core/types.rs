@@ -1,0 +1,52 @@
+//! The core's own vocabulary: values every driver (the simulation, and
+//! later a live one) hands the core, defined here rather than by the
+//! scenario format that happens to read them today. `scenario` re-exports
+//! them, so a scenario's `Priority` is the core's.
+
+/// Task priority; lower value is served first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Priority {
+    Critical = 0,
+    High = 1,
+    Normal = 2,
+    Low = 3,
+}
+
+impl Priority {
+    pub const ALL: [Priority; 4] = [
+        Priority::Critical,
+        Priority::High,
+        Priority::Normal,
+        Priority::Low,
+    ];
+    /// Every name a priority may be written as (`medium` is `normal`).
+    pub const NAMES: [&'static str; 5] = ["critical", "high", "normal", "medium", "low"];
+
+    /// The priority written as `name` (one of [`Priority::NAMES`]).
+    pub fn from_name(name: &str) -> Option<Priority> {
+        match name {
+            "critical" => Some(Priority::Critical),
+            "high" => Some(Priority::High),
+            "normal" | "medium" => Some(Priority::Normal),
+            "low" => Some(Priority::Low),
+            _ => None,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Priority::Critical => "critical",
+            Priority::High => "high",
+            Priority::Normal => "normal",
+            Priority::Low => "low",
+        }
+    }
+}
+
+/// What the CEO does at balancing level 4 (seed 001): add slots to the
+/// overloaded agent, or shed its queued low-priority work.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Level4Action {
+    AddSlots,
+    ShedLow,
+}
