@@ -22,6 +22,7 @@ mod determinism;
 mod explore;
 mod faults;
 mod fuzz;
+mod golden;
 mod hardening_cli;
 mod hardening_faults;
 mod hardening_input;
