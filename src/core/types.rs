@@ -3,6 +3,8 @@
 //! scenario format that happens to read them today. `scenario` re-exports
 //! them, so a scenario's `Priority` is the core's.
 
+use super::slab::Key;
+
 /// Task priority; lower value is served first.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Priority {
@@ -50,3 +52,27 @@ pub enum Level4Action {
     AddSlots,
     ShedLow,
 }
+
+/// Index of an agent in the org.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct AgentIdx(pub u16);
+/// Index of a domain coordinator in the org.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct DomainIdx(pub u8);
+/// Index of a worker pool (a worker role: one agent, or replicas sharing a queue).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct PoolIdx(pub u16);
+/// Index of a task template (a `[[load]]` task text and priority).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct TaskIdx(pub u32);
+/// A job's sequence number, in arrival order from 0.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct JobId(pub u64);
+/// A live subtask (one domain's share of a job).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct SubKey(pub(super) Key);
+/// A live work item (one worker pool's share of a subtask).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct WorkKey(pub(super) Key);
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(super) struct JobKey(pub(super) Key);

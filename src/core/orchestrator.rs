@@ -1,0 +1,92 @@
+//! The top orchestrator: a job arrives, is routed to its domains (one
+//! subtask each), and gets its one result once every domain has answered.
+
+use super::*;
+
+impl Core {
+    pub(super) fn on_arrival(&mut self, now: SimInstant, task: TaskIdx) {
+        let tcfg = &self.cfg.tasks[task.0 as usize];
+        let priority = tcfg.priority;
+        let route = self.cfg.router.route(&tcfg.text);
+        let domains = if route.domains == 0 {
+            1u64 << self.cfg.fallback.0
+        } else {
+            route.domains
+        };
+        let id = JobId(self.next_job);
+        self.next_job += 1;
+        self.jobs_in_flight += 1;
+        let job = JobKey(self.jobs.insert(Job {
+            id,
+            scheduled: now,
+            task,
+            pending: domains.count_ones() as u8,
+            domains: domains.count_ones() as u8,
+            results: StatusCounts::default(),
+            workers: 0,
+            failed_workers: 0,
+        }));
+        let delay = self.cfg.plan_time + self.cfg.hop_latency;
+        let mut bits = domains;
+        while bits != 0 {
+            let d = DomainIdx(bits.trailing_zeros() as u8);
+            bits &= bits - 1;
+            let selected = select_pools(&self.cfg, d, &route);
+            let sub = SubKey(self.subs.insert(Sub {
+                job,
+                domain: d,
+                task,
+                priority,
+                selected,
+                dispatched: 0,
+                succeeded: 0,
+                failed: 0,
+                warned: false,
+                status: None,
+            }));
+            if let Some(j) = self.jobs.get_mut(job.0) {
+                j.workers += selected.count_ones() as u16;
+            }
+            self.send(
+                delay,
+                Node::Orchestrator,
+                Node::Domain(d),
+                Msg::Subtask(sub),
+            );
+        }
+    }
+
+    pub(super) fn on_domain_result(&mut self, sub_key: SubKey) {
+        let Some(sub) = self.subs.remove(sub_key.0) else {
+            self.broken("domain result for unknown subtask");
+            return;
+        };
+        let status = sub.status.expect("domain result sent before aggregation");
+        let Some(job) = self.jobs.get_mut(sub.job.0) else {
+            self.broken("domain result for unknown job");
+            return;
+        };
+        job.results.add(status);
+        job.failed_workers += sub.failed.count_ones() as u16;
+        job.pending -= 1;
+        self.actions.push_back(Action::DomainResult {
+            domain: sub.domain,
+            job: job.id,
+            scheduled: job.scheduled,
+            status,
+        });
+        if job.pending == 0 {
+            let job = self.jobs.remove(sub.job.0).expect("job present");
+            self.jobs_in_flight -= 1;
+            self.actions.push_back(Action::JobResult {
+                job: job.id,
+                task: job.task,
+                scheduled: job.scheduled,
+                status: job.results.merge(),
+                domains: job.domains,
+                workers: job.workers,
+                failed_workers: job.failed_workers,
+            });
+        }
+    }
+}
