@@ -53,7 +53,7 @@ fn full_org(c: &mut Criterion) {
 fn routing(c: &mut Criterion) {
     let scenario = baseline_scenario();
     let (_sim, org) = Sim::build(&scenario).expect("baseline builds");
-    let router = org.core_config(&scenario).unwrap().router;
+    let router = esa_sim::sim::core_config(&scenario, &org).unwrap().router;
     let texts: Vec<&str> = scenario
         .loads
         .iter()

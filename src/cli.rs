@@ -800,7 +800,7 @@ fn org(cmd: OrgCommand, out: &mut dyn Write) -> Result<i32, CliError> {
         }
         OrgCommand::Route { text, scenario } => {
             let (s, org) = org_of(scenario.as_deref())?;
-            show::route(&org, &org.core_config(&s)?, &text, out)
+            show::route(&org, &crate::sim::core_config(&s, &org)?, &text, out)
         }
     };
     stdout_result(written)?;

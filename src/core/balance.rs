@@ -13,7 +13,7 @@
 //! an action, so it is counted, never silent.
 
 use super::types::{Level4Action, Priority};
-use super::{Action, AgentIdx, Core, Msg, Node, PoolIdx, WorkKey};
+use super::{AgentIdx, Before, Core, Msg, Node, Observation, PoolIdx, WorkKey};
 use crate::time::SimInstant;
 
 const BUSY: f64 = 0.70;
@@ -42,14 +42,14 @@ fn level_of(load: f64) -> u8 {
 impl Core {
     /// Arms the first load check.
     pub(super) fn start_balancing(&mut self) {
-        if let Some(b) = self.cfg.balancing {
+        if let Some(b) = self.cfg.protocol.balancing {
             self.balance.next_check = Some(SimInstant::ZERO + b.interval);
             self.recompute_balance_due();
         }
     }
 
     pub(super) fn on_balance_timer(&mut self, now: SimInstant) {
-        let Some(cfg) = self.cfg.balancing else {
+        let Some(cfg) = self.cfg.protocol.balancing else {
             return;
         };
         if self.balance.next_check.is_some_and(|t| t <= now) {
@@ -111,7 +111,7 @@ impl Core {
     /// Raises escalations for every loaded pool without one pending, and
     /// the CEO's when more than half the worker agents are overloaded.
     fn check_load(&mut self, now: SimInstant) {
-        let cfg = self.cfg.balancing.expect("balancing on");
+        let cfg = self.cfg.protocol.balancing.expect("balancing on");
         for p in 0..self.pools.len() {
             let pool = PoolIdx(p as u16);
             let level = level_of(self.pool_load(pool));
@@ -122,7 +122,7 @@ impl Core {
             if self.pools[p].pending.is_none() {
                 let due = now + cfg.delays[level as usize - 1];
                 self.pools[p].pending = Some((level, due));
-                self.actions.push_back(Action::Escalated {
+                self.actions.observe(Observation::Escalated {
                     level,
                     pool: Some(pool),
                 });
@@ -138,7 +138,7 @@ impl Core {
             .count();
         if overloaded * 2 > workers.len() && self.balance.ceo_due.is_none() {
             self.balance.ceo_due = Some(now + cfg.delays[3]);
-            self.actions.push_back(Action::Escalated {
+            self.actions.observe(Observation::Escalated {
                 level: 4,
                 pool: None,
             });
@@ -166,7 +166,7 @@ impl Core {
     /// pools that can do them and have idle slots: in the same division
     /// (level 2, the Chief) or in other divisions (level 3, #63).
     fn move_work(&mut self, _now: SimInstant, from: PoolIdx, across: bool) {
-        let cfg = self.cfg.balancing.expect("balancing on");
+        let cfg = self.cfg.protocol.balancing.expect("balancing on");
         let division = self.cfg.pools[from.0 as usize].division;
         let mut kept = Vec::new();
         let mut moved = 0;
@@ -211,9 +211,7 @@ impl Core {
             .subs
             .get(work.sub.0)
             .and_then(|s| self.jobs.get(s.job.0))?;
-        let text = &self.cfg.tasks[job.task.0 as usize].text;
-        let capable = self.cfg.skill_router.route(text).pools;
-        capable
+        job.capable
             .iter()
             .filter(|p| *p != from)
             .filter(|p| (self.cfg.pools[p.0 as usize].division == division) != across)
@@ -230,15 +228,14 @@ impl Core {
         work.pool = to;
         let across =
             self.cfg.pools[from.0 as usize].division != self.cfg.pools[to.0 as usize].division;
-        self.actions.push_back(Action::Moved {
+        self.actions.observe(Observation::Moved {
             from,
             to,
             across,
             work: work_key,
         });
-        let delay = self.cfg.plan_time + self.cfg.hop_latency;
         self.send(
-            delay,
+            Before::Planning,
             Node::Pool(from),
             Node::Pool(to),
             Msg::Enqueue(work_key),
@@ -259,7 +256,7 @@ impl Core {
                         let add = (self.cfg.agents[i].slots / 2).max(1);
                         self.agents[i].extra_slots += add;
                         self.actions
-                            .push_back(Action::SlotsAdded { agent, slots: add });
+                            .observe(Observation::SlotsAdded { agent, slots: add });
                         self.try_start(now, pool);
                     }
                 }
@@ -283,7 +280,7 @@ impl Core {
                 .get(work_key.0)
                 .expect("queued work is live")
                 .home;
-            self.actions.push_back(Action::Shed {
+            self.actions.observe(Observation::Shed {
                 pool,
                 domain,
                 work: work_key,
@@ -292,12 +289,7 @@ impl Core {
                 work: work_key,
                 ok: false,
             };
-            self.send(
-                self.cfg.hop_latency,
-                Node::Pool(pool),
-                Node::Domain(home),
-                msg,
-            );
+            self.send(Before::Nothing, Node::Pool(pool), Node::Domain(home), msg);
         }
     }
 

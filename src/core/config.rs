@@ -1,35 +1,35 @@
 //! The static description of the org a core runs: domains, worker pools,
-//! agents, task templates, routers and the protocol's parameters.
+//! agents, routers and the protocol's parameters.
 
 use super::*;
 
-/// Static description of the org the core runs, built from a scenario.
+/// Static description of the org the core runs: its shape (from
+/// [`crate::org::Org`]) plus the protocol's parameters. How long messages
+/// and planning take is not here: that is the driver's business.
 pub struct CoreConfig {
-    pub hop_latency: SimDuration,
-    /// Heartbeat period of every worker agent.
-    pub heartbeat_interval: SimDuration,
+    pub protocol: Protocol,
+    pub fallback: DomainIdx,
+    pub domains: Vec<DomainCfg>,
+    pub pools: Vec<PoolCfg>,
+    pub agents: Vec<AgentCfg>,
+    pub router: Router,
+    /// Which pools can take over which work: keywords plus skills.
+    pub skill_router: Router,
+}
+
+/// The org protocol's parameters (esa-org.md §3–§5): registry, requeue,
+/// retries, queue bounds and workload balancing.
+#[derive(Clone, Copy, Debug)]
+pub struct Protocol {
     /// A registry entry expires this long after the last heartbeat.
     pub heartbeat_ttl: SimDuration,
     /// D9 Master Control's registry sweep period.
     pub sweep_interval: SimDuration,
     /// An active work item not finished by then is requeued.
     pub visibility_timeout: SimDuration,
-    /// Orchestrator analyse/plan time, once per job.
-    pub plan_time: SimDuration,
-    /// Domain coordinator planning time per dispatch stage (every `after`
-    /// stage of a subtask pays it once).
-    pub dispatch_time: SimDuration,
     pub max_retries: u32,
     pub retry_backoff: SimDuration,
     pub queue_capacity: usize,
-    pub fallback: DomainIdx,
-    pub domains: Vec<DomainCfg>,
-    pub pools: Vec<PoolCfg>,
-    pub agents: Vec<AgentCfg>,
-    pub tasks: Vec<TaskCfg>,
-    pub router: Router,
-    /// Which pools can take over which work: keywords plus skills.
-    pub skill_router: Router,
     /// `None`: balancing switched off.
     pub balancing: Option<BalanceCfg>,
 }
@@ -80,10 +80,4 @@ pub struct BalanceCfg {
 pub struct AgentCfg {
     pub slots: u32,
     pub pool: Option<PoolIdx>,
-}
-
-/// A task template the load generator draws from.
-pub struct TaskCfg {
-    pub text: String,
-    pub priority: Priority,
 }

@@ -27,7 +27,6 @@ impl Core {
         let task = sub.task;
         let (ready, skipped) = self.plan(sub);
         let pools = &self.cfg.domains[domain.0 as usize].pools;
-        let delay = self.cfg.dispatch_time + self.cfg.hop_latency;
         for local in bit_indices(ready) {
             let pool = pools[local];
             let work = WorkKey(self.works.insert(Work {
@@ -43,15 +42,15 @@ impl Core {
                 running_on: None,
                 orphan_of: None,
             }));
-            self.actions.push_back(Action::Send {
-                delay,
+            self.actions.command(Command::Send {
+                before: Before::Dispatching,
                 from: Node::Domain(domain),
                 to: Node::Pool(pool),
                 msg: Msg::Enqueue(work),
             });
         }
         for local in bit_indices(skipped) {
-            self.actions.push_back(Action::WorkFailed {
+            self.actions.observe(Observation::WorkFailed {
                 pool: pools[local],
                 domain,
                 sub: sub_key,
@@ -102,7 +101,7 @@ impl Core {
         ));
         let domain = sub.domain;
         self.send(
-            self.cfg.hop_latency,
+            Before::Nothing,
             Node::Domain(domain),
             Node::Orchestrator,
             Msg::DomainResult(sub_key),

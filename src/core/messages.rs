@@ -1,5 +1,12 @@
 //! What crosses the core's boundary: the inputs a driver feeds it, the
-//! messages it sends between org members, and the actions it asks for.
+//! messages it sends between org members, the commands it gives its driver
+//! and the observations it reports.
+//!
+//! Commands are what a driver must carry out (deliver a message, serve a
+//! work item); observations are what happened, for the one
+//! [`crate::metrics::Recorder`] both drivers feed, traces and a live
+//! store. Both come out of [`Core::poll_action`] in the order the core
+//! decided them.
 
 use super::*;
 
@@ -26,15 +33,27 @@ pub enum Msg {
     DomainResult(SubKey),
 }
 
+/// A job as it arrives at the orchestrator: its text (what routing reads),
+/// its priority, the driver's class tag (reported back with its results)
+/// and the driver's id for it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NewJob<'a> {
+    pub text: &'a str,
+    pub priority: Priority,
+    /// The task template it came from (its load stream and priority class).
+    pub class: TaskIdx,
+    pub external: ExternalId,
+}
+
 /// What the driver feeds the core.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Input {
-    /// A job from a load stream arrives at the orchestrator.
-    Arrival { task: TaskIdx },
+pub enum Input<'a> {
+    /// A job arrives at the orchestrator.
+    Arrival(NewJob<'a>),
     /// A message sent earlier has arrived.
     Deliver(Msg),
     /// An agent finished an attempt of a work item; `ok` is the outcome the
-    /// driver drew; `token` is the one its [`Action::StartWork`] carried.
+    /// driver drew; `token` is the one its [`Command::StartWork`] carried.
     WorkDone {
         agent: AgentIdx,
         work: WorkKey,
@@ -43,13 +62,24 @@ pub enum Input {
     },
     /// The time [`Core::next_deadline`] asked for has come.
     Tick,
-    /// The agent's process stopped: it stops pulling work and heartbeating,
-    /// and what it was running is lost (the driver drops its completions).
+    /// The agent's process stopped: it stops pulling work, and what it was
+    /// running is lost (the driver drops its completions). Its heartbeats
+    /// stop too: the driver says when the last one was.
     AgentDown(AgentIdx),
-    /// The agent's process (re)started: it registers and pulls work again.
+    /// The agent's process (re)started and pulls work again once the
+    /// registry lists it (after its next heartbeat).
     AgentUp(AgentIdx),
-    /// The agent's heartbeats are lost (`true`) or get through again.
-    HeartbeatLoss { agent: AgentIdx, lost: bool },
+    /// A heartbeat of `agent` sent at `at` (≤ now) got through: its
+    /// registry key lives until `at` + the heartbeat TTL, and an agent the
+    /// registry had dropped registers again. The live driver feeds the
+    /// beats it reads from Redis; the simulation feeds only the last beat
+    /// before its agent went silent (see [`Input::HeartbeatsSteady`]).
+    Heartbeat { agent: AgentIdx, at: SimInstant },
+    /// From now on `agent` beats every heartbeat interval, shorter than the
+    /// TTL, until a [`Input::Heartbeat`] names the last beat: its key never
+    /// expires meanwhile, and it registers now. The simulation's lazy
+    /// heartbeats: no input per beat.
+    HeartbeatsSteady { agent: AgentIdx },
     /// The domain's pending queues refuse pushes (`true`) or accept again
     /// (`false`: the pushes refused meanwhile are made now, in order).
     QueueOutage { domain: DomainIdx, on: bool },
@@ -66,19 +96,57 @@ pub enum RequeueReason {
     Restarted,
 }
 
-/// What the core wants done, or reports as having happened.
+/// What the sender does before a message leaves: how long planning takes
+/// is the driver's business (the simulation's `plan_time` and
+/// `dispatch_time`); a retry's backoff is the protocol's own wait.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Before {
+    /// Nothing: the message leaves at once.
+    Nothing,
+    /// The orchestrator (or a Chief moving work) analyses and plans.
+    Planning,
+    /// A domain coordinator plans a dispatch stage.
+    Dispatching,
+    /// A failed attempt waits out its backoff before it is pushed again.
+    Backoff(SimDuration),
+}
+
+/// One item of the core's output.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Action {
-    /// Deliver `msg` to `to` after `delay` (plus whatever the link adds).
+    Command(Command),
+    Observation(Observation),
+}
+
+/// What the core asks its driver to do.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Command {
+    /// Deliver `msg` to `to` (through [`Input::Deliver`]) once `before` is
+    /// done and the message has crossed the link.
     Send {
-        delay: SimDuration,
+        before: Before,
         from: Node,
         to: Node,
         msg: Msg,
     },
-    /// `agent` starts an attempt of `work`; the driver samples its service
-    /// time and outcome and answers with [`Input::WorkDone`].
+    /// `agent` starts an attempt of `work`; the driver serves it (samples
+    /// its service time and outcome) and answers with [`Input::WorkDone`].
     StartWork {
+        agent: AgentIdx,
+        work: WorkKey,
+        domain: DomainIdx,
+        token: u32,
+    },
+}
+
+/// What the core reports as having happened.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Observation {
+    /// The orchestrator routed a job to `domain` (a subtask is on its way).
+    Routed { domain: DomainIdx, sub: SubKey },
+    /// `agent` starts an attempt of `work` (its [`Command::StartWork`]
+    /// follows).
+    Started {
         agent: AgentIdx,
         work: WorkKey,
         domain: DomainIdx,
@@ -86,7 +154,6 @@ pub enum Action {
         /// The job's task template (its priority and load stream).
         task: TaskIdx,
         attempt: u32,
-        token: u32,
         /// Set when this start re-dispatches work orphaned by `agent`'s loss.
         orphan_of: Option<AgentIdx>,
     },
@@ -158,6 +225,8 @@ pub enum Action {
     /// The job's one final result.
     JobResult {
         job: JobId,
+        /// The driver's id for it.
+        external: ExternalId,
         /// The job's task template (its priority and load stream).
         task: TaskIdx,
         scheduled: SimInstant,

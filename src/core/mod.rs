@@ -28,20 +28,24 @@ use std::collections::VecDeque;
 
 use crate::time::{SimDuration, SimInstant};
 use aggregate::{domain_status, Status, StatusCounts};
-pub use config::{AgentCfg, BalanceCfg, CoreConfig, DomainCfg, PoolCfg, TaskCfg};
+pub use config::{AgentCfg, BalanceCfg, CoreConfig, DomainCfg, PoolCfg, Protocol};
 pub use coordinator::select_pools;
 pub use inspect::{Stranded, Unfinished, WorkInfo};
-pub use messages::{Action, Input, Msg, Node, RequeueReason};
+pub use messages::{Action, Before, Command, Input, Msg, NewJob, Node, Observation, RequeueReason};
 use queue::PriorityQueue;
-use routing::{Route, Router};
+use routing::{PoolSet, Route, Router};
 use slab::Slab;
 use types::JobKey;
 pub use types::{
-    AgentIdx, DomainIdx, JobId, Level4Action, PoolIdx, Priority, SubKey, TaskIdx, WorkKey,
+    AgentIdx, DomainIdx, ExternalId, JobId, Level4Action, PoolIdx, Priority, SubKey, TaskIdx,
+    WorkKey,
 };
 
 struct Job {
     id: JobId,
+    external: ExternalId,
+    /// The pools balancing may move its work to (empty with balancing off).
+    capable: PoolSet,
     scheduled: SimInstant,
     task: TaskIdx,
     pending: u8,
@@ -95,14 +99,9 @@ struct AgentState {
     up: bool,
     /// The registry holds a live heartbeat key for it.
     registered: bool,
-    /// Its heartbeats are lost on the way (it may still be up and working).
-    heartbeat_lost: bool,
-    /// Heartbeats get through (up and not lost).
-    beating: bool,
-    /// Beats happen at `beat_origin + k * heartbeat_interval` while beating.
-    beat_origin: SimInstant,
-    /// The last beat that got through, once beating stopped.
-    last_beat: SimInstant,
+    /// When its registry key expires unless another beat comes; `None`
+    /// while its beats are steady ([`Input::HeartbeatsSteady`]).
+    key_expires: Option<SimInstant>,
 }
 
 /// A domain's queue outage: while `on`, pushes wait in `parked`.
@@ -120,6 +119,21 @@ struct PoolState {
     pending: Option<(u8, SimInstant)>,
 }
 
+/// What the core has decided and the driver has not polled yet, in order.
+struct Outbox(VecDeque<Action>);
+
+impl Outbox {
+    #[inline]
+    fn command(&mut self, command: Command) {
+        self.0.push_back(Action::Command(command));
+    }
+
+    #[inline]
+    fn observe(&mut self, observation: Observation) {
+        self.0.push_back(Action::Observation(observation));
+    }
+}
+
 /// The org's state machine.
 pub struct Core {
     cfg: CoreConfig,
@@ -128,7 +142,7 @@ pub struct Core {
     works: Slab<Work>,
     agents: Vec<AgentState>,
     pools: Vec<PoolState>,
-    actions: VecDeque<Action>,
+    actions: Outbox,
     next_job: u64,
     jobs_in_flight: u64,
     /// (deadline, work, token) of started attempts, in deadline order
@@ -159,10 +173,7 @@ impl Core {
                 extra_slots: 0,
                 up: true,
                 registered: true,
-                heartbeat_lost: false,
-                beating: true,
-                beat_origin: SimInstant::ZERO,
-                last_beat: SimInstant::ZERO,
+                key_expires: None,
             })
             .collect();
         let outage = cfg.domains.iter().map(|_| Outage::default()).collect();
@@ -170,7 +181,7 @@ impl Core {
             .pools
             .iter()
             .map(|_| PoolState {
-                queue: PriorityQueue::new(cfg.queue_capacity),
+                queue: PriorityQueue::new(cfg.protocol.queue_capacity),
                 deferring: false,
                 pending: None,
             })
@@ -182,7 +193,7 @@ impl Core {
             works: Slab::default(),
             agents,
             pools,
-            actions: VecDeque::with_capacity(64),
+            actions: Outbox(VecDeque::with_capacity(64)),
             next_job: 0,
             jobs_in_flight: 0,
             visibility: VecDeque::new(),
@@ -202,7 +213,7 @@ impl Core {
     /// Feeds one input at time `now`.
     pub fn handle(&mut self, now: SimInstant, input: Input) {
         match input {
-            Input::Arrival { task } => self.on_arrival(now, task),
+            Input::Arrival(job) => self.on_arrival(now, job),
             Input::Deliver(msg) => self.on_message(now, msg),
             Input::WorkDone {
                 agent,
@@ -213,7 +224,8 @@ impl Core {
             Input::Tick => self.on_tick(now),
             Input::AgentDown(agent) => self.on_agent_down(now, agent),
             Input::AgentUp(agent) => self.on_agent_up(now, agent),
-            Input::HeartbeatLoss { agent, lost } => self.on_heartbeat_loss(now, agent, lost),
+            Input::Heartbeat { agent, at } => self.on_heartbeat(now, agent, at),
+            Input::HeartbeatsSteady { agent } => self.on_heartbeats_steady(now, agent),
             Input::QueueOutage { domain, on } => self.on_queue_outage(now, domain, on),
         }
     }
@@ -221,7 +233,7 @@ impl Core {
     /// The next thing the driver must do, in the order the core decided it.
     #[inline]
     pub fn poll_action(&mut self) -> Option<Action> {
-        self.actions.pop_front()
+        self.actions.0.pop_front()
     }
 
     /// When the core next needs [`Core::handle`] called without an input;
@@ -235,9 +247,9 @@ impl Core {
     }
 
     #[inline]
-    fn send(&mut self, delay: SimDuration, from: Node, to: Node, msg: Msg) {
-        self.actions.push_back(Action::Send {
-            delay,
+    fn send(&mut self, before: Before, from: Node, to: Node, msg: Msg) {
+        self.actions.command(Command::Send {
+            before,
             from,
             to,
             msg,

@@ -4,10 +4,19 @@
 use super::*;
 
 impl Core {
-    pub(super) fn on_arrival(&mut self, now: SimInstant, task: TaskIdx) {
-        let tcfg = &self.cfg.tasks[task.0 as usize];
-        let priority = tcfg.priority;
-        let route = self.cfg.router.route(&tcfg.text);
+    pub(super) fn on_arrival(&mut self, now: SimInstant, new: NewJob) {
+        let NewJob {
+            text,
+            priority,
+            class: task,
+            external,
+        } = new;
+        let route = self.cfg.router.route(text);
+        // What balancing may move its work to: read once, while the text is here.
+        let capable = match self.cfg.protocol.balancing {
+            Some(_) => self.cfg.skill_router.route(text).pools,
+            None => PoolSet::default(),
+        };
         let domains = if route.domains == 0 {
             1u64 << self.cfg.fallback.0
         } else {
@@ -18,15 +27,16 @@ impl Core {
         self.jobs_in_flight += 1;
         let job = JobKey(self.jobs.insert(Job {
             id,
+            external,
             scheduled: now,
             task,
+            capable,
             pending: domains.count_ones() as u8,
             domains: domains.count_ones() as u8,
             results: StatusCounts::default(),
             workers: 0,
             failed_workers: 0,
         }));
-        let delay = self.cfg.plan_time + self.cfg.hop_latency;
         let mut bits = domains;
         while bits != 0 {
             let d = DomainIdx(bits.trailing_zeros() as u8);
@@ -47,8 +57,9 @@ impl Core {
             if let Some(j) = self.jobs.get_mut(job.0) {
                 j.workers += selected.count_ones() as u16;
             }
+            self.actions.observe(Observation::Routed { domain: d, sub });
             self.send(
-                delay,
+                Before::Planning,
                 Node::Orchestrator,
                 Node::Domain(d),
                 Msg::Subtask(sub),
@@ -69,7 +80,7 @@ impl Core {
         job.results.add(status);
         job.failed_workers += sub.failed.count_ones() as u16;
         job.pending -= 1;
-        self.actions.push_back(Action::DomainResult {
+        self.actions.observe(Observation::DomainResult {
             domain: sub.domain,
             job: job.id,
             scheduled: job.scheduled,
@@ -78,8 +89,9 @@ impl Core {
         if job.pending == 0 {
             let job = self.jobs.remove(sub.job.0).expect("job present");
             self.jobs_in_flight -= 1;
-            self.actions.push_back(Action::JobResult {
+            self.actions.observe(Observation::JobResult {
                 job: job.id,
+                external: job.external,
                 task: job.task,
                 scheduled: job.scheduled,
                 status: job.results.merge(),

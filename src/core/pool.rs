@@ -30,7 +30,7 @@ impl Core {
         if outage.on {
             let domain = pcfg.domain;
             outage.parked.push_back(work_key);
-            self.actions.push_back(Action::OutageRejected {
+            self.actions.observe(Observation::OutageRejected {
                 pool,
                 domain,
                 work: work_key,
@@ -43,7 +43,7 @@ impl Core {
             .is_err()
         {
             let domain = pcfg.domain;
-            self.actions.push_back(Action::Rejected {
+            self.actions.observe(Observation::Rejected {
                 pool,
                 domain,
                 work: work_key,
@@ -72,17 +72,26 @@ impl Core {
             let orphan_of = work.orphan_of.take();
             self.agents[agent.0 as usize].busy += 1;
             self.agents[agent.0 as usize].running += 1;
-            self.visibility
-                .push_back((now + self.cfg.visibility_timeout, work_key, work.token));
-            self.actions.push_back(Action::StartWork {
+            self.visibility.push_back((
+                now + self.cfg.protocol.visibility_timeout,
+                work_key,
+                work.token,
+            ));
+            let token = work.token;
+            self.actions.observe(Observation::Started {
                 agent,
                 work: work_key,
                 domain,
                 queued_at: work.queued_at,
                 task: work.task,
                 attempt: work.attempt,
-                token: work.token,
                 orphan_of,
+            });
+            self.actions.command(Command::StartWork {
+                agent,
+                work: work_key,
+                domain,
+                token,
             });
         }
     }
@@ -106,7 +115,7 @@ impl Core {
             .get(work_key.0)
             .is_some_and(|w| w.token == token && w.running_on == Some(agent));
         if !current {
-            self.actions.push_back(Action::LateResult {
+            self.actions.observe(Observation::LateResult {
                 agent,
                 work: work_key,
             });
@@ -116,7 +125,7 @@ impl Core {
             let (pool, home) = (work.pool, work.home);
             if ok {
                 self.send(
-                    self.cfg.hop_latency,
+                    Before::Nothing,
                     Node::Agent(agent),
                     Node::Domain(home),
                     Msg::WorkResult { work: work_key, ok },
@@ -136,28 +145,26 @@ impl Core {
         let work = self.works.get_mut(work_key.0).expect("live work item");
         let domain = self.cfg.pools[pool.0 as usize].domain;
         let (home, sub) = (work.home, work.sub);
-        if work.attempt < self.cfg.max_retries {
-            let backoff = self
-                .cfg
-                .retry_backoff
-                .saturating_mul(1 << work.attempt.min(6));
+        if work.attempt < self.cfg.protocol.max_retries {
+            let backoff =
+                (self.cfg.protocol.retry_backoff).saturating_mul(1 << work.attempt.min(6));
             work.attempt += 1;
-            self.actions.push_back(Action::Retry {
+            self.actions.observe(Observation::Retry {
                 pool,
                 domain,
                 work: work_key,
             });
             self.send(
-                backoff + self.cfg.hop_latency,
+                Before::Backoff(backoff),
                 Node::Pool(pool),
                 Node::Pool(pool),
                 Msg::Enqueue(work_key),
             );
         } else {
             self.actions
-                .push_back(Action::WorkFailed { pool, domain, sub });
+                .observe(Observation::WorkFailed { pool, domain, sub });
             self.send(
-                self.cfg.hop_latency,
+                Before::Nothing,
                 Node::Pool(pool),
                 Node::Domain(home),
                 Msg::WorkResult {

@@ -7,88 +7,87 @@ use super::*;
 impl Core {
     /// The first sweep that will find an expired heartbeat key.
     fn next_sweep(&self) -> Option<SimInstant> {
-        self.agents
-            .iter()
-            .filter(|a| a.registered && !a.beating)
-            .map(|a| self.sweep_after(a.last_beat + self.cfg.heartbeat_ttl))
+        (self.agents.iter())
+            .filter(|a| a.registered)
+            .filter_map(|a| a.key_expires)
+            .map(|e| self.sweep_after(e))
             .min()
     }
 
     /// The first sweep time (multiples of the sweep interval) at or after `t`.
     fn sweep_after(&self, t: SimInstant) -> SimInstant {
-        let every = self.cfg.sweep_interval.as_nanos().max(1);
+        let every = self.cfg.protocol.sweep_interval.as_nanos().max(1);
         SimInstant(t.0.div_ceil(every).saturating_mul(every))
     }
 
-    /// The last beat that got through before `now` for an agent beating
-    /// since `origin`.
-    fn last_beat_before(&self, origin: SimInstant, now: SimInstant) -> SimInstant {
-        let every = self.cfg.heartbeat_interval.as_nanos().max(1);
-        let beats = (now.0 - origin.0.min(now.0)) / every;
-        SimInstant(origin.0 + beats * every)
+    /// A beat sent at `at` got through: the agent's key lives until `at` +
+    /// TTL. A registered agent's key is refreshed (a steady one now counts
+    /// down from this, its last beat); an agent the registry dropped
+    /// registers again if the key is still alive and its process is up.
+    pub(super) fn on_heartbeat(&mut self, now: SimInstant, agent: AgentIdx, at: SimInstant) {
+        let expires = at + self.cfg.protocol.heartbeat_ttl;
+        let a = &mut self.agents[agent.0 as usize];
+        match (a.registered, a.key_expires) {
+            (true, None) => {
+                a.key_expires = Some(expires);
+                let due = self.sweep_after(expires);
+                self.sweep_due = Some(self.sweep_due.map_or(due, |d| d.min(due)));
+            }
+            (true, Some(old)) if expires > old => {
+                a.key_expires = Some(expires);
+                self.sweep_due = self.next_sweep();
+            }
+            (true, Some(_)) => {}
+            (false, _) if expires > now && a.up => {
+                a.registered = true;
+                a.key_expires = Some(expires);
+                let due = self.sweep_after(expires);
+                self.sweep_due = Some(self.sweep_due.map_or(due, |d| d.min(due)));
+                self.pull(now, agent);
+            }
+            (false, _) => {}
+        }
     }
 
-    fn stop_beating(&mut self, now: SimInstant, agent: AgentIdx) {
-        let a = &self.agents[agent.0 as usize];
-        if !a.beating {
+    /// Beats get through every interval from now on: the agent registers
+    /// now and its key does not expire until a last beat is named.
+    pub(super) fn on_heartbeats_steady(&mut self, now: SimInstant, agent: AgentIdx) {
+        let a = &mut self.agents[agent.0 as usize];
+        if !a.up || (a.registered && a.key_expires.is_none()) {
             return;
         }
-        let last = self.last_beat_before(a.beat_origin, now);
-        let a = &mut self.agents[agent.0 as usize];
-        a.beating = false;
-        a.last_beat = last;
-        if a.registered {
-            let due = self.sweep_after(last + self.cfg.heartbeat_ttl);
-            self.sweep_due = Some(self.sweep_due.map_or(due, |d| d.min(due)));
-        }
-    }
-
-    /// Starts beating now; the first beat (re)registers the agent.
-    fn start_beating(&mut self, now: SimInstant, agent: AgentIdx) {
-        let a = &mut self.agents[agent.0 as usize];
-        if a.beating || !a.up || a.heartbeat_lost {
-            return;
-        }
-        let was_silent = a.registered;
-        a.beating = true;
+        let had_expiry = a.registered;
         a.registered = true;
-        a.beat_origin = now;
-        if was_silent {
+        a.key_expires = None;
+        if had_expiry {
             self.sweep_due = self.next_sweep();
         }
+        self.pull(now, agent);
+    }
+
+    /// A worker that can take work again pulls from its pool's queue.
+    fn pull(&mut self, now: SimInstant, agent: AgentIdx) {
         if let Some(pool) = self.cfg.agents[agent.0 as usize].pool {
             self.try_start(now, pool);
         }
     }
 
-    pub(super) fn on_agent_down(&mut self, now: SimInstant, agent: AgentIdx) {
-        self.stop_beating(now, agent);
+    pub(super) fn on_agent_down(&mut self, _now: SimInstant, agent: AgentIdx) {
         let a = &mut self.agents[agent.0 as usize];
         a.up = false;
         a.busy = 0;
     }
 
+    /// The process restarted. Work it held when it went down was lost
+    /// with the process; if the registry has not noticed yet, the restarted
+    /// worker hands it back. It pulls work once a heartbeat registers it.
     pub(super) fn on_agent_up(&mut self, now: SimInstant, agent: AgentIdx) {
         let a = &mut self.agents[agent.0 as usize];
         if a.up {
             return;
         }
         a.up = true;
-        // Work it held when it went down was lost with the process; if the
-        // registry has not noticed yet, the restarted worker hands it back.
         self.requeue_all_on(now, agent, RequeueReason::Restarted);
-        self.start_beating(now, agent);
-    }
-
-    /// Heartbeats stop getting through (`lost`) or get through again; a
-    /// process that is down stays silent either way.
-    pub(super) fn on_heartbeat_loss(&mut self, now: SimInstant, agent: AgentIdx, lost: bool) {
-        self.agents[agent.0 as usize].heartbeat_lost = lost;
-        if lost {
-            self.stop_beating(now, agent);
-        } else {
-            self.start_beating(now, agent);
-        }
     }
 
     pub(super) fn on_tick(&mut self, now: SimInstant) {
@@ -123,15 +122,15 @@ impl Core {
     /// D9's sweep: every agent whose heartbeat key has expired is declared
     /// dead, and its active work goes back to the front of its queue.
     fn sweep(&mut self, now: SimInstant) {
-        let ttl = self.cfg.heartbeat_ttl;
         for i in 0..self.agents.len() {
-            let a = &self.agents[i];
-            if !(a.registered && !a.beating && a.last_beat + ttl <= now) {
+            let a = &mut self.agents[i];
+            if !(a.registered && a.key_expires.is_some_and(|e| e <= now)) {
                 continue;
             }
-            self.agents[i].registered = false;
+            a.registered = false;
+            a.key_expires = None;
             let agent = AgentIdx(i as u16);
-            self.actions.push_back(Action::AgentDead { agent });
+            self.actions.observe(Observation::AgentDead { agent });
             self.requeue_all_on(now, agent, RequeueReason::AgentDead);
         }
         self.sweep_due = self.next_sweep();
@@ -170,7 +169,7 @@ impl Core {
         work.queued_at = now;
         let (pool, priority) = (work.pool, work.priority);
         let domain = self.cfg.pools[pool.0 as usize].domain;
-        self.actions.push_back(Action::Requeued {
+        self.actions.observe(Observation::Requeued {
             pool,
             domain,
             agent,

@@ -8,7 +8,7 @@ use super::*;
 fn mmc_core() -> Core {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/mmc.toml");
     let (scenario, org) = crate::org::Org::load(&path, &[]).unwrap();
-    Core::new(org.core_config(&scenario).unwrap())
+    Core::new(crate::sim::core_config(&scenario, &org).unwrap())
 }
 
 fn first_worker(core: &Core) -> AgentIdx {
@@ -53,9 +53,15 @@ fn a_completion_on_an_idle_agent_is_caught() {
 #[test]
 fn jobs_are_unfinished_until_their_result_and_blocked_only_by_a_fault() {
     let mut core = mmc_core();
-    core.handle(SimInstant(0), Input::Arrival { task: TaskIdx(0) });
+    let job = NewJob {
+        text: "job",
+        priority: Priority::Normal,
+        class: TaskIdx(0),
+        external: ExternalId(7),
+    };
+    core.handle(SimInstant(0), Input::Arrival(job));
     while let Some(a) = core.poll_action() {
-        if let Action::Send { msg, .. } = a {
+        if let Action::Command(Command::Send { msg, .. }) = a {
             core.handle(SimInstant(0), Input::Deliver(msg));
         }
     }

@@ -10,6 +10,7 @@
 pub mod classes;
 pub mod hlog;
 pub mod meter;
+mod observe;
 pub mod summary;
 
 use hdrhistogram::Histogram;
@@ -109,6 +110,9 @@ struct AgentRec {
     failed_attempts: u64,
     wait_sum: u128,
     wait_count: u64,
+    /// When a fault first silenced it (crash or lost heartbeats): what
+    /// detection and re-dispatch times count from.
+    silent_since: Option<SimInstant>,
 }
 
 /// Collects everything a report needs, as the run goes.

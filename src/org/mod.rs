@@ -14,12 +14,12 @@ pub mod show;
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use crate::core::routing::Router;
+use crate::core::routing::{Router, RouterError};
 use crate::core::{
-    AgentCfg, AgentIdx, BalanceCfg, CoreConfig, DomainCfg, DomainIdx, PoolCfg, PoolIdx, TaskCfg,
+    AgentCfg, AgentIdx, BalanceCfg, CoreConfig, DomainCfg, DomainIdx, PoolCfg, PoolIdx, Protocol,
 };
 pub use crate::scenario::AgentKind;
-use crate::scenario::{Dist, Scenario, ScenarioError};
+use crate::scenario::{Dist, OrgSpec, Scenario, ScenarioError};
 
 /// The built-in 105-agent org.
 pub use crate::scenario::ESA_105;
@@ -146,11 +146,11 @@ impl Org {
         }
     }
 
-    /// The core's static configuration for this org and scenario. Fails only
-    /// if the keyword automaton cannot be built (keywords are bounded at
-    /// validation, so this is a last line of defence).
-    pub fn core_config(&self, scenario: &Scenario) -> Result<CoreConfig, ScenarioError> {
-        let org = &scenario.org;
+    /// The core's static configuration: this org's shape plus the
+    /// protocol's parameters. Fails only if the keyword automaton cannot be
+    /// built (keywords are bounded at validation, so this is a last line of
+    /// defence).
+    pub fn core_config(&self, protocol: Protocol) -> Result<CoreConfig, RouterError> {
         let domain_words: Vec<Vec<String>> =
             self.domains.iter().map(|d| d.keywords.clone()).collect();
         let pool_words: Vec<(DomainIdx, Vec<String>)> = self
@@ -164,24 +164,8 @@ impl Org {
                 (p.domain, words.collect())
             })
             .collect();
-        let router_err = |e: crate::core::routing::RouterError| {
-            ScenarioError::invalid(
-                &scenario.source,
-                "org",
-                format!("{e}; use fewer or shorter keywords"),
-            )
-        };
         Ok(CoreConfig {
-            hop_latency: org.hop_latency,
-            heartbeat_interval: org.heartbeat_interval,
-            heartbeat_ttl: org.heartbeat_ttl,
-            sweep_interval: org.heartbeat_interval,
-            visibility_timeout: org.visibility_timeout,
-            plan_time: org.plan_time,
-            dispatch_time: org.dispatch_time,
-            max_retries: org.max_retries,
-            retry_backoff: org.retry_backoff,
-            queue_capacity: org.queue_capacity.map_or(usize::MAX, |c| c as usize),
+            protocol,
             fallback: self.fallback,
             domains: self.domains.iter().map(|d| self.domain_cfg(d)).collect(),
             pools: (0..self.pools.len())
@@ -196,24 +180,27 @@ impl Org {
                     pool: a.pool,
                 })
                 .collect(),
-            tasks: scenario
-                .loads
-                .iter()
-                .flat_map(|l| l.tasks.iter())
-                .map(|t| TaskCfg {
-                    text: t.text.clone(),
-                    priority: t.priority,
-                })
-                .collect(),
-            router: Router::new(&domain_words, &pool_words).map_err(router_err)?,
-            skill_router: Router::new(&[], &self.skill_words()).map_err(router_err)?,
-            balancing: org.balancing.enabled.then_some(BalanceCfg {
-                interval: org.balancing.interval,
-                delays: org.balancing.delays,
-                moves: org.balancing.moves,
-                level4: org.balancing.level4,
-            }),
+            router: Router::new(&domain_words, &pool_words)?,
+            skill_router: Router::new(&[], &self.skill_words())?,
         })
+    }
+
+    /// The protocol's parameters as a scenario's `[org]` sets them.
+    pub fn protocol(spec: &OrgSpec) -> Protocol {
+        Protocol {
+            heartbeat_ttl: spec.heartbeat_ttl,
+            sweep_interval: spec.heartbeat_interval,
+            visibility_timeout: spec.visibility_timeout,
+            max_retries: spec.max_retries,
+            retry_backoff: spec.retry_backoff,
+            queue_capacity: spec.queue_capacity.map_or(usize::MAX, |c| c as usize),
+            balancing: spec.balancing.enabled.then_some(BalanceCfg {
+                interval: spec.balancing.interval,
+                delays: spec.balancing.delays,
+                moves: spec.balancing.moves,
+                level4: spec.balancing.level4,
+            }),
+        }
     }
 
     /// Per pool: its routing keywords plus its members' skills — what it can

@@ -18,7 +18,10 @@ pub mod workload;
 
 use rand::Rng;
 
-use crate::core::{Action, AgentIdx, Core, DomainIdx, Input, Msg, Node, TaskIdx, WorkKey};
+use crate::core::{
+    Action, AgentIdx, Before, Command, Core, CoreConfig, DomainIdx, ExternalId, Input, Msg, NewJob,
+    Node, Priority, TaskIdx, WorkKey,
+};
 use crate::metrics::summary::{InputRef, ScenarioRef, Summary};
 use crate::metrics::{AgentLayout, ClassLayout, Layout, Recorder};
 use crate::org::Org;
@@ -78,9 +81,11 @@ struct AgentFaults {
     /// Π(1 − rate) over the active error faults: the chance an attempt
     /// survives them all (1 with none).
     error_survival: f64,
-    /// When the agent last went silent (its crash or heartbeat loss began
-    /// while it was beating): what detection and re-dispatch count from.
-    silent_since: Option<SimInstant>,
+    /// Its heartbeats get through, every interval from `beat_origin`
+    /// (the core is told lazily: [`Input::HeartbeatsSteady`] when they
+    /// start, [`Input::Heartbeat`] with the last one when they stop).
+    beating: bool,
+    beat_origin: SimInstant,
 }
 
 impl AgentFaults {
@@ -93,7 +98,8 @@ impl AgentFaults {
             errors: Vec::new(),
             slow_factor: 1.0,
             error_survival: 1.0,
-            silent_since: None,
+            beating: true,
+            beat_origin: SimInstant::ZERO,
         }
     }
 
@@ -102,12 +108,9 @@ impl AgentFaults {
         self.crashes > 0 || self.heartbeat_losses > 0
     }
 
-    /// Counts a silencing fault in or out; remembers when silence began.
-    /// Returns the count after the change.
-    fn count_silence(&mut self, t: SimInstant, crash: bool, start: bool) -> u32 {
-        if start && !self.silent() {
-            self.silent_since = Some(t);
-        }
+    /// Counts a silencing fault in or out; returns the count after the
+    /// change.
+    fn count_silence(&mut self, crash: bool, start: bool) -> u32 {
         let count = if crash {
             &mut self.crashes
         } else {
@@ -147,6 +150,64 @@ fn stack(active: &mut Vec<(u16, f64)>, index: u16, value: f64, start: bool) {
     }
 }
 
+/// How long the org's messages and planning take: the driver's side of
+/// what the core asks for ([`Before`]), and the heartbeat period.
+#[derive(Clone, Copy, Debug)]
+pub struct Timing {
+    pub hop_latency: SimDuration,
+    pub plan_time: SimDuration,
+    pub dispatch_time: SimDuration,
+    pub heartbeat_interval: SimDuration,
+}
+
+impl Timing {
+    pub fn of(scenario: &Scenario) -> Timing {
+        let org = &scenario.org;
+        Timing {
+            hop_latency: org.hop_latency,
+            plan_time: org.plan_time,
+            dispatch_time: org.dispatch_time,
+            heartbeat_interval: org.heartbeat_interval,
+        }
+    }
+
+    /// From a send to its delivery on a link that adds nothing.
+    #[inline]
+    pub fn delay(&self, before: Before) -> SimDuration {
+        let wait = match before {
+            Before::Nothing => SimDuration::ZERO,
+            Before::Planning => self.plan_time,
+            Before::Dispatching => self.dispatch_time,
+            Before::Backoff(backoff) => backoff,
+        };
+        wait + self.hop_latency
+    }
+
+    /// The last beat before `now` of an agent beating since `origin`.
+    pub fn last_beat(&self, origin: SimInstant, now: SimInstant) -> SimInstant {
+        let every = self.heartbeat_interval.as_nanos().max(1);
+        let beats = (now.0 - origin.0.min(now.0)) / every;
+        SimInstant(origin.0 + beats * every)
+    }
+}
+
+/// A task template of a `[[load]]`: what its jobs say, and how urgent.
+pub struct Template {
+    pub text: String,
+    pub priority: Priority,
+}
+
+/// The task templates of every load, in [`TaskIdx`] order.
+pub fn templates(scenario: &Scenario) -> Vec<Template> {
+    (scenario.loads.iter())
+        .flat_map(|l| l.tasks.iter())
+        .map(|t| Template {
+            text: t.text.clone(),
+            priority: t.priority,
+        })
+        .collect()
+}
+
 /// Per-agent service: sampler, its stream, and the failure stream.
 struct Service {
     sampler: Sampler,
@@ -158,6 +219,8 @@ struct Service {
 /// A simulation ready to run.
 pub struct Sim {
     core: Core,
+    timing: Timing,
+    tasks: Vec<Template>,
     fel: EventQueue<Event>,
     loads: Vec<LoadGen>,
     services: Vec<Option<Service>>,
@@ -249,7 +312,7 @@ impl Sim {
     /// Builds the org, the core and every stream from a scenario.
     pub fn build(scenario: &Scenario) -> Result<(Sim, Org), ScenarioError> {
         let org = Org::build(scenario)?;
-        let core = Core::new(org.core_config(scenario)?);
+        let core = Core::new(core_config(scenario, &org)?);
         let seed = scenario.seed;
         let load_end = SimInstant::ZERO + scenario.duration;
         let mut services = Vec::with_capacity(org.agents.len());
@@ -292,6 +355,8 @@ impl Sim {
         let outages = vec![0; org.domains.len()];
         let sim = Sim {
             core,
+            timing: Timing::of(scenario),
+            tasks: templates(scenario),
             fel: EventQueue::with_capacity(1024),
             loads,
             services,
@@ -420,7 +485,14 @@ impl Sim {
         match event {
             Event::Arrival { load, task } => {
                 self.recorder.on_arrival(t, task);
-                self.core.handle(t, Input::Arrival { task });
+                let template = &self.tasks[task.0 as usize];
+                let job = NewJob {
+                    text: &template.text,
+                    priority: template.priority,
+                    class: task,
+                    external: ExternalId(u128::from(self.core.jobs_arrived())),
+                };
+                self.core.handle(t, Input::Arrival(job));
                 self.schedule_next_arrival(load as usize);
             }
             Event::Deliver(msg) => self.core.handle(t, Input::Deliver(msg)),
@@ -495,67 +567,23 @@ impl Sim {
                 self.trace_action(t, &action);
             }
             match action {
-                Action::Send {
-                    delay,
+                Action::Observation(o) => self.recorder.observe(t, &o),
+                Action::Command(Command::Send {
+                    before,
                     from,
                     to,
                     msg,
-                } => {
-                    if let (Msg::Subtask(_), Node::Domain(d)) = (msg, to) {
-                        self.recorder.on_subtask(t, d);
-                    }
+                }) => {
+                    let delay = self.timing.delay(before);
                     let delay = self.partition_delay(t, delay, from, to);
                     self.send(t, delay, msg);
                 }
-                Action::StartWork {
+                Action::Command(Command::StartWork {
                     agent,
                     work,
                     domain,
-                    queued_at,
-                    task,
                     token,
-                    orphan_of,
-                    ..
-                } => {
-                    self.recorder.on_start(t, agent, domain, queued_at, task);
-                    if let Some(since) =
-                        orphan_of.and_then(|a| self.agent_faults[a.0 as usize].silent_since)
-                    {
-                        self.recorder
-                            .on_redispatch(t.saturating_since(since).as_nanos());
-                    }
-                    self.start_work(t, agent, domain, work, token);
-                }
-                Action::OutageRejected { .. } => self.recorder.on_outage_rejected(),
-                Action::AgentDead { agent } => {
-                    let since = (self.agent_faults[agent.0 as usize].silent_since).unwrap_or(t);
-                    self.recorder
-                        .on_detection(agent, t, t.saturating_since(since).as_nanos());
-                }
-                Action::Requeued { .. } => self.recorder.on_requeue(),
-                Action::LateResult { .. } => self.recorder.on_late_result(),
-                Action::Escalated { level, .. } => self.recorder.on_escalation(level),
-                Action::Moved { across, .. } => self.recorder.on_moved(across),
-                Action::Shed { .. } => self.recorder.on_shed(),
-                Action::SlotsAdded { slots, .. } => self.recorder.on_slots_added(slots),
-                Action::Retry { domain, .. } => self.recorder.on_retry(domain),
-                Action::Rejected { domain, .. } => self.recorder.on_rejected(domain),
-                Action::WorkFailed { .. } => self.recorder.on_work_failed(),
-                Action::DomainResult {
-                    domain,
-                    scheduled,
-                    status,
-                    ..
-                } => self.recorder.on_domain_result(t, domain, scheduled, status),
-                Action::JobResult {
-                    task,
-                    scheduled,
-                    status,
-                    workers,
-                    ..
-                } => self
-                    .recorder
-                    .on_job_result(t, task, scheduled, status, workers),
+                }) => self.start_work(t, agent, domain, work, token),
             }
         }
     }
@@ -678,20 +706,56 @@ impl Sim {
     /// A crash starts or ends; the process goes down with the first active
     /// crash and comes back up with the last one's end.
     fn crash(&mut self, t: SimInstant, agent: AgentIdx, start: bool) {
-        let f = &mut self.agent_faults[agent.0 as usize];
-        let active = f.count_silence(t, true, start);
+        let active = self.count_silence(t, agent, true, start);
         if start && active == 1 {
-            f.epoch += 1;
+            self.agent_faults[agent.0 as usize].epoch += 1;
             let domain = (self.core.config())
                 .agent_domain(agent)
                 .expect("faults target workers");
             self.recorder
                 .on_agent_down(t, agent, domain, self.core.agent_busy(agent));
             self.trace_agent(t, agent, false);
+            self.stop_beats(t, agent);
             self.core.handle(t, Input::AgentDown(agent));
         } else if !start && active == 0 {
             self.trace_agent(t, agent, true);
             self.core.handle(t, Input::AgentUp(agent));
+            self.start_beats(t, agent);
+        }
+    }
+
+    /// Counts a crash or heartbeat loss of `agent` in or out (returns the
+    /// count of its kind after); tells the recorder when it silences an
+    /// agent that was beating.
+    fn count_silence(&mut self, t: SimInstant, agent: AgentIdx, crash: bool, start: bool) -> u32 {
+        let f = &mut self.agent_faults[agent.0 as usize];
+        let was_silent = f.silent();
+        let active = f.count_silence(crash, start);
+        if start && !was_silent {
+            self.recorder.on_silenced(t, agent);
+        }
+        active
+    }
+
+    /// The agent's beats stop: the core hears of the last one that got
+    /// through.
+    fn stop_beats(&mut self, t: SimInstant, agent: AgentIdx) {
+        let f = &mut self.agent_faults[agent.0 as usize];
+        if f.beating {
+            f.beating = false;
+            let at = self.timing.last_beat(f.beat_origin, t);
+            self.core.handle(t, Input::Heartbeat { agent, at });
+        }
+    }
+
+    /// The agent beats again from now, if its process is up and no loss is
+    /// active; the first beat registers it.
+    fn start_beats(&mut self, t: SimInstant, agent: AgentIdx) {
+        let f = &mut self.agent_faults[agent.0 as usize];
+        if !f.beating && !f.silent() {
+            f.beating = true;
+            f.beat_origin = t;
+            self.core.handle(t, Input::HeartbeatsSteady { agent });
         }
     }
 
@@ -730,11 +794,11 @@ impl Sim {
     /// A heartbeat loss starts or ends; beats stop with the first active
     /// loss and get through again after the last one's end.
     fn lose_heartbeats(&mut self, t: SimInstant, agent: AgentIdx, start: bool) {
-        let f = &mut self.agent_faults[agent.0 as usize];
-        let active = f.count_silence(t, false, start);
-        if active == u32::from(start) {
-            self.core
-                .handle(t, Input::HeartbeatLoss { agent, lost: start });
+        let active = self.count_silence(t, agent, false, start);
+        match (start, active) {
+            (true, 1) => self.stop_beats(t, agent),
+            (false, 0) => self.start_beats(t, agent),
+            _ => {}
         }
     }
 
@@ -749,7 +813,7 @@ impl Sim {
 
     fn finish(mut self, end: SimInstant) -> RunOutput {
         self.recorder.finish(end, &self.core);
-        let faulted = |a: AgentIdx| self.agent_faults[a.0 as usize].silent_since.is_some();
+        let faulted = |a: AgentIdx| self.recorder.silent_since(a).is_some();
         self.recorder.set_stranded(self.core.stranded(faulted));
         let summary = self
             .recorder
@@ -783,6 +847,17 @@ impl Sim {
         });
         Liveness::judge(&self.core.unfinished(), cut, quiet_from, end)
     }
+}
+
+/// The core's configuration for a scenario's org and protocol.
+pub fn core_config(scenario: &Scenario, org: &Org) -> Result<CoreConfig, ScenarioError> {
+    org.core_config(Org::protocol(&scenario.org)).map_err(|e| {
+        ScenarioError::invalid(
+            &scenario.source,
+            "org",
+            format!("{e}; use fewer or shorter keywords"),
+        )
+    })
 }
 
 /// Job conservation: every arrived job has exactly one result or is still

@@ -16,7 +16,8 @@ use serde::Serialize;
 use super::Event;
 use crate::core::aggregate::Status;
 use crate::core::{
-    Action, AgentIdx, Core, DomainIdx, JobId, Msg, Node, PoolIdx, RequeueReason, WorkKey,
+    Action, AgentIdx, Command, Core, DomainIdx, JobId, Msg, Node, Observation, PoolIdx,
+    RequeueReason, WorkKey,
 };
 use crate::org::Org;
 use crate::scenario::suggest;
@@ -228,9 +229,20 @@ pub(super) fn of_event(
 /// The record of a core action, taken before the driver carries it out
 /// (so the items it names are still live). `None`: nothing to trace.
 pub(super) fn of_action(t: SimInstant, action: &Action, core: &Core) -> Option<TraceRecord> {
-    let r = match *action {
-        Action::Send { from, msg, .. } => return of_send(t, from, msg, core),
-        Action::StartWork {
+    match *action {
+        Action::Command(Command::Send { from, msg, .. }) => of_send(t, from, msg, core),
+        // Traced as the `Started` observation just before it.
+        Action::Command(Command::StartWork { .. }) => None,
+        Action::Observation(ref o) => of_observation(t, o, core),
+    }
+}
+
+/// The record of an observation (`None`: nothing to trace).
+fn of_observation(t: SimInstant, observation: &Observation, core: &Core) -> Option<TraceRecord> {
+    let r = match *observation {
+        // Traced as the subtask's send just after it.
+        Observation::Routed { .. } => return None,
+        Observation::Started {
             agent,
             work,
             attempt,
@@ -240,10 +252,12 @@ pub(super) fn of_action(t: SimInstant, action: &Action, core: &Core) -> Option<T
             attempt: Some(attempt),
             ..of_work(t, TraceEvent::Start, core, work)
         },
-        Action::Retry { work, .. } => of_work(t, TraceEvent::Retry, core, work),
-        Action::Rejected { work, .. } => of_work(t, TraceEvent::Rejected, core, work),
-        Action::OutageRejected { work, .. } => of_work(t, TraceEvent::OutageRejected, core, work),
-        Action::Requeued {
+        Observation::Retry { work, .. } => of_work(t, TraceEvent::Retry, core, work),
+        Observation::Rejected { work, .. } => of_work(t, TraceEvent::Rejected, core, work),
+        Observation::OutageRejected { work, .. } => {
+            of_work(t, TraceEvent::OutageRejected, core, work)
+        }
+        Observation::Requeued {
             agent,
             reason,
             work,
@@ -253,37 +267,37 @@ pub(super) fn of_action(t: SimInstant, action: &Action, core: &Core) -> Option<T
             reason: Some(reason),
             ..of_work(t, TraceEvent::Requeued, core, work)
         },
-        Action::LateResult { agent, work } => TraceRecord {
+        Observation::LateResult { agent, work } => TraceRecord {
             agent: Some(agent),
             ..of_work(t, TraceEvent::LateResult, core, work)
         },
-        Action::WorkFailed { pool, sub, .. } => {
+        Observation::WorkFailed { pool, sub, .. } => {
             let mut r = at(t, TraceEvent::WorkFailed);
             (r.job, r.domain) = core.sub_info(sub).unzip();
             r.pool = Some(pool);
             r
         }
-        Action::Moved { from, to, work, .. } => TraceRecord {
+        Observation::Moved { from, to, work, .. } => TraceRecord {
             pool: Some(from),
             to: Some(to),
             ..of_work(t, TraceEvent::Moved, core, work)
         },
-        Action::Shed { work, .. } => of_work(t, TraceEvent::Shed, core, work),
-        Action::AgentDead { agent } => TraceRecord {
+        Observation::Shed { work, .. } => of_work(t, TraceEvent::Shed, core, work),
+        Observation::AgentDead { agent } => TraceRecord {
             agent: Some(agent),
             ..at(t, TraceEvent::AgentDead)
         },
-        Action::Escalated { level, pool } => TraceRecord {
+        Observation::Escalated { level, pool } => TraceRecord {
             level: Some(level),
             pool,
             ..at(t, TraceEvent::Escalated)
         },
-        Action::SlotsAdded { agent, slots } => TraceRecord {
+        Observation::SlotsAdded { agent, slots } => TraceRecord {
             agent: Some(agent),
             slots: Some(slots),
             ..at(t, TraceEvent::SlotsAdded)
         },
-        Action::DomainResult {
+        Observation::DomainResult {
             domain,
             job,
             status,
@@ -294,7 +308,7 @@ pub(super) fn of_action(t: SimInstant, action: &Action, core: &Core) -> Option<T
             status: Some(status),
             ..at(t, TraceEvent::DomainResult)
         },
-        Action::JobResult { job, status, .. } => TraceRecord {
+        Observation::JobResult { job, status, .. } => TraceRecord {
             job: Some(job),
             status: Some(status),
             ..at(t, TraceEvent::JobResult)

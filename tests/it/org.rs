@@ -88,7 +88,7 @@ fn reporting_lines_match_the_fact_sheet() {
 /// Worker ids selected for `text`, per domain id.
 fn plan(text: &str) -> Vec<(String, Vec<String>)> {
     let (s, org) = esa105();
-    let cfg = org.core_config(&s).unwrap();
+    let cfg = esa_sim::sim::core_config(&s, &org).unwrap();
     let route = cfg.router.route(text);
     let domains = if route.domains == 0 {
         1 << cfg.fallback.0
