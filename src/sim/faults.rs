@@ -197,3 +197,92 @@ pub fn heal_time(faults: &[Fault], t: SimInstant, a: Site, b: Site) -> SimInstan
         }
     }
 }
+
+/// Per-agent fault state the driver applies when it samples. Faults stack:
+/// each kind keeps every active fault, and the agent is back to normal for
+/// a kind only when the last fault of that kind has ended.
+#[derive(Clone, Debug)]
+pub struct AgentFaults {
+    /// Bumped on every crash: completions of older epochs were lost.
+    pub epoch: u32,
+    /// Active crash faults; the process is down while any is.
+    pub crashes: u32,
+    /// Active heartbeat-loss faults; beats are lost while any is.
+    pub heartbeat_losses: u32,
+    /// Active slow faults as (fault index, factor), in start order.
+    pub slow: Vec<(u16, f64)>,
+    /// Active error faults as (fault index, rate), in start order.
+    pub errors: Vec<(u16, f64)>,
+    /// Product of the active slow factors (1 with none).
+    pub slow_factor: f64,
+    /// Π(1 − rate) over the active error faults: the chance an attempt
+    /// survives them all (1 with none).
+    pub error_survival: f64,
+    /// Its heartbeats get through, every interval from `beat_origin`
+    /// (the core is told lazily: [`Input::HeartbeatsSteady`] when they
+    /// start, [`Input::Heartbeat`] with the last one when they stop).
+    pub beating: bool,
+    pub beat_origin: SimInstant,
+}
+
+impl AgentFaults {
+    pub fn new() -> AgentFaults {
+        AgentFaults {
+            epoch: 0,
+            crashes: 0,
+            heartbeat_losses: 0,
+            slow: Vec::new(),
+            errors: Vec::new(),
+            slow_factor: 1.0,
+            error_survival: 1.0,
+            beating: true,
+            beat_origin: SimInstant::ZERO,
+        }
+    }
+
+    /// Its heartbeats do not get through (crashed, or lost on the way).
+    pub fn silent(&self) -> bool {
+        self.crashes > 0 || self.heartbeat_losses > 0
+    }
+
+    /// Counts a silencing fault in or out; returns the count after the
+    /// change.
+    pub fn count_silence(&mut self, crash: bool, start: bool) -> u32 {
+        let count = if crash {
+            &mut self.crashes
+        } else {
+            &mut self.heartbeat_losses
+        };
+        count_fault(count, start)
+    }
+
+    pub fn set_slow(&mut self, index: u16, factor: f64, start: bool) {
+        stack(&mut self.slow, index, factor, start);
+        self.slow_factor = self.slow.iter().fold(1.0, |acc, (_, f)| acc * f);
+    }
+
+    pub fn set_error(&mut self, index: u16, rate: f64, start: bool) {
+        stack(&mut self.errors, index, rate, start);
+        self.error_survival = self.errors.iter().fold(1.0, |acc, (_, r)| acc * (1.0 - r));
+    }
+}
+
+/// Counts a fault of one kind in (`start`) or out; returns the count after.
+pub fn count_fault(count: &mut u32, start: bool) -> u32 {
+    debug_assert!(start || *count > 0, "a fault ended that never started");
+    *count = if start {
+        *count + 1
+    } else {
+        count.saturating_sub(1)
+    };
+    *count
+}
+
+/// Adds fault `index`'s value to an active-fault stack, or removes it.
+fn stack(active: &mut Vec<(u16, f64)>, index: u16, value: f64, start: bool) {
+    if start {
+        active.push((index, value));
+    } else {
+        active.retain(|(i, _)| *i != index);
+    }
+}

@@ -13,10 +13,9 @@ pub mod engine;
 pub mod faults;
 pub mod liveness;
 pub mod rng;
+pub mod service;
 pub mod trace;
 pub mod workload;
-
-use rand::Rng;
 
 use crate::core::{
     Action, AgentIdx, Before, Command, Core, CoreConfig, DomainIdx, ExternalId, Input, Msg, NewJob,
@@ -28,10 +27,10 @@ use crate::org::Org;
 use crate::scenario::{FaultKind, Scenario, ScenarioError};
 use crate::time::{SimDuration, SimInstant};
 pub use budget::Limits;
-use dist::Sampler;
 use engine::EventQueue;
+use faults::{count_fault, AgentFaults};
 pub use liveness::Liveness;
-use rng::{stream, Stream};
+use service::Service;
 use trace::TraceSink;
 use workload::LoadGen;
 
@@ -59,95 +58,6 @@ enum Event {
         index: u16,
         start: bool,
     },
-}
-
-/// Per-agent fault state the driver applies when it samples. Faults stack:
-/// each kind keeps every active fault, and the agent is back to normal for
-/// a kind only when the last fault of that kind has ended.
-#[derive(Clone, Debug)]
-struct AgentFaults {
-    /// Bumped on every crash: completions of older epochs were lost.
-    epoch: u32,
-    /// Active crash faults; the process is down while any is.
-    crashes: u32,
-    /// Active heartbeat-loss faults; beats are lost while any is.
-    heartbeat_losses: u32,
-    /// Active slow faults as (fault index, factor), in start order.
-    slow: Vec<(u16, f64)>,
-    /// Active error faults as (fault index, rate), in start order.
-    errors: Vec<(u16, f64)>,
-    /// Product of the active slow factors (1 with none).
-    slow_factor: f64,
-    /// Π(1 − rate) over the active error faults: the chance an attempt
-    /// survives them all (1 with none).
-    error_survival: f64,
-    /// Its heartbeats get through, every interval from `beat_origin`
-    /// (the core is told lazily: [`Input::HeartbeatsSteady`] when they
-    /// start, [`Input::Heartbeat`] with the last one when they stop).
-    beating: bool,
-    beat_origin: SimInstant,
-}
-
-impl AgentFaults {
-    fn new() -> AgentFaults {
-        AgentFaults {
-            epoch: 0,
-            crashes: 0,
-            heartbeat_losses: 0,
-            slow: Vec::new(),
-            errors: Vec::new(),
-            slow_factor: 1.0,
-            error_survival: 1.0,
-            beating: true,
-            beat_origin: SimInstant::ZERO,
-        }
-    }
-
-    /// Its heartbeats do not get through (crashed, or lost on the way).
-    fn silent(&self) -> bool {
-        self.crashes > 0 || self.heartbeat_losses > 0
-    }
-
-    /// Counts a silencing fault in or out; returns the count after the
-    /// change.
-    fn count_silence(&mut self, crash: bool, start: bool) -> u32 {
-        let count = if crash {
-            &mut self.crashes
-        } else {
-            &mut self.heartbeat_losses
-        };
-        count_fault(count, start)
-    }
-
-    fn set_slow(&mut self, index: u16, factor: f64, start: bool) {
-        stack(&mut self.slow, index, factor, start);
-        self.slow_factor = self.slow.iter().fold(1.0, |acc, (_, f)| acc * f);
-    }
-
-    fn set_error(&mut self, index: u16, rate: f64, start: bool) {
-        stack(&mut self.errors, index, rate, start);
-        self.error_survival = self.errors.iter().fold(1.0, |acc, (_, r)| acc * (1.0 - r));
-    }
-}
-
-/// Counts a fault of one kind in (`start`) or out; returns the count after.
-fn count_fault(count: &mut u32, start: bool) -> u32 {
-    debug_assert!(start || *count > 0, "a fault ended that never started");
-    *count = if start {
-        *count + 1
-    } else {
-        count.saturating_sub(1)
-    };
-    *count
-}
-
-/// Adds fault `index`'s value to an active-fault stack, or removes it.
-fn stack(active: &mut Vec<(u16, f64)>, index: u16, value: f64, start: bool) {
-    if start {
-        active.push((index, value));
-    } else {
-        active.retain(|(i, _)| *i != index);
-    }
 }
 
 /// How long the org's messages and planning take: the driver's side of
@@ -208,12 +118,69 @@ pub fn templates(scenario: &Scenario) -> Vec<Template> {
         .collect()
 }
 
-/// Per-agent service: sampler, its stream, and the failure stream.
-struct Service {
-    sampler: Sampler,
-    rng: Stream,
-    error_rate: f64,
-    error_rng: Stream,
+/// What either driver builds from a scenario before it runs: the core,
+/// the driver's timing, the task templates, the load generators, every
+/// agent's service, the resolved faults and the recorder.
+pub struct Parts {
+    pub core: Core,
+    pub timing: Timing,
+    pub tasks: Vec<Template>,
+    pub loads: Vec<LoadGen>,
+    pub services: Vec<Option<Service>>,
+    pub faults: Vec<faults::Fault>,
+    pub recorder: Recorder,
+    /// When arrivals stop (duration), and when the run stops at the latest
+    /// (duration + drain).
+    pub load_end: SimInstant,
+    pub hard_end: SimInstant,
+    pub scenario_ref: ScenarioRef,
+}
+
+impl Parts {
+    pub fn build(scenario: &Scenario) -> Result<(Parts, Org), ScenarioError> {
+        let org = Org::build(scenario)?;
+        let core = Core::new(core_config(scenario, &org)?);
+        let seed = scenario.seed;
+        let load_end = SimInstant::ZERO + scenario.duration;
+        let services = service::services(scenario, &org)?;
+        let mut first_task = 0u32;
+        let mut loads = Vec::new();
+        for (i, l) in scenario.loads.iter().enumerate() {
+            let load = LoadGen::new(seed, i, l, first_task, load_end).map_err(|e| {
+                ScenarioError::invalid(&scenario.source, &format!("load[{i}].tasks"), e)
+            })?;
+            loads.push(load);
+            first_task += l.tasks.len() as u32;
+        }
+        let faults = faults::resolve(scenario, &org)?;
+        let mut recorder = Recorder::new(
+            layout(&org, scenario),
+            SimInstant::ZERO + scenario.warmup,
+            load_end,
+            load_end + scenario.drain,
+            scenario.interval.as_nanos(),
+        );
+        recorder.set_fault_window(fault_window(&faults));
+        let parts = Parts {
+            core,
+            timing: Timing::of(scenario),
+            tasks: templates(scenario),
+            loads,
+            services,
+            faults,
+            recorder,
+            load_end,
+            hard_end: load_end + scenario.drain,
+            scenario_ref: ScenarioRef {
+                name: scenario.name.clone(),
+                seed,
+                hash: scenario.source.hash.clone(),
+                overrides: scenario.source.overrides.clone(),
+                inputs: input_refs(scenario),
+            },
+        };
+        Ok((parts, org))
+    }
 }
 
 /// A simulation ready to run.
@@ -311,70 +278,23 @@ pub struct RunOutput {
 impl Sim {
     /// Builds the org, the core and every stream from a scenario.
     pub fn build(scenario: &Scenario) -> Result<(Sim, Org), ScenarioError> {
-        let org = Org::build(scenario)?;
-        let core = Core::new(core_config(scenario, &org)?);
-        let seed = scenario.seed;
-        let load_end = SimInstant::ZERO + scenario.duration;
-        let mut services = Vec::with_capacity(org.agents.len());
-        for a in &org.agents {
-            services.push(match a.domain {
-                None => None,
-                Some(_) => Some(Service {
-                    sampler: Sampler::new(&a.service).map_err(|e| {
-                        ScenarioError::invalid(
-                            &scenario.source,
-                            &service_key(scenario, &a.id),
-                            format!("agent `{}`: {e}", a.id),
-                        )
-                    })?,
-                    rng: stream(seed, &format!("agent/{}/service", a.id)),
-                    error_rate: a.error_rate,
-                    error_rng: stream(seed, &format!("agent/{}/errors", a.id)),
-                }),
-            });
-        }
-        let mut first_task = 0u32;
-        let mut loads = Vec::new();
-        for (i, l) in scenario.loads.iter().enumerate() {
-            let load = LoadGen::new(seed, i, l, first_task, load_end).map_err(|e| {
-                ScenarioError::invalid(&scenario.source, &format!("load[{i}].tasks"), e)
-            })?;
-            loads.push(load);
-            first_task += l.tasks.len() as u32;
-        }
-        let faults = faults::resolve(scenario, &org)?;
-        let mut recorder = Recorder::new(
-            layout(&org, scenario),
-            SimInstant::ZERO + scenario.warmup,
-            load_end,
-            load_end + scenario.drain,
-            scenario.interval.as_nanos(),
-        );
-        recorder.set_fault_window(fault_window(&faults));
-        let agent_faults = vec![AgentFaults::new(); org.agents.len()];
-        let outages = vec![0; org.domains.len()];
+        let (parts, org) = Parts::build(scenario)?;
         let sim = Sim {
-            core,
-            timing: Timing::of(scenario),
-            tasks: templates(scenario),
+            core: parts.core,
+            timing: parts.timing,
+            tasks: parts.tasks,
             fel: EventQueue::with_capacity(1024),
-            loads,
-            services,
-            recorder,
-            load_end,
-            hard_end: load_end + scenario.drain,
-            scenario_ref: ScenarioRef {
-                name: scenario.name.clone(),
-                seed,
-                hash: scenario.source.hash.clone(),
-                overrides: scenario.source.overrides.clone(),
-                inputs: input_refs(scenario),
-            },
+            loads: parts.loads,
+            services: parts.services,
+            recorder: parts.recorder,
+            load_end: parts.load_end,
+            hard_end: parts.hard_end,
+            scenario_ref: parts.scenario_ref,
             last_time: SimInstant::ZERO,
             violations: Vec::new(),
-            faults,
-            agent_faults,
-            outages,
+            faults: parts.faults,
+            agent_faults: vec![AgentFaults::new(); org.agents.len()],
+            outages: vec![0; org.domains.len()],
             cuts: Vec::new(),
             timer_at: None,
             checks: Checks::DEFAULT,
@@ -610,12 +530,7 @@ impl Sim {
             .as_mut()
             .expect("work started on an agent without a service");
         let f = &self.agent_faults[agent.0 as usize];
-        let mut busy_ns = svc.sampler.sample(&mut svc.rng);
-        if f.slow_factor != 1.0 {
-            busy_ns = (busy_ns as f64 * f.slow_factor).round().max(1.0) as u64;
-        }
-        let p_fail = 1.0 - (1.0 - svc.error_rate) * f.error_survival;
-        let ok = p_fail <= 0.0 || svc.error_rng.random::<f64>() >= p_fail;
+        let (busy_ns, ok) = svc.draw(f);
         let event = Event::WorkDone {
             agent,
             domain,
@@ -862,15 +777,6 @@ pub fn core_config(scenario: &Scenario, org: &Org) -> Result<CoreConfig, Scenari
 
 /// Job conservation: every arrived job has exactly one result or is still
 /// in flight.
-/// Where an agent's service distribution is written: its `[[org.agent]]`
-/// entry if it sets `service`, else `[org.defaults]`.
-fn service_key(scenario: &Scenario, id: &str) -> String {
-    match (scenario.org.agents.iter()).position(|a| a.id == id && a.service.is_some()) {
-        Some(i) => format!("org.agent[{i}].service"),
-        None => "org.defaults.service".to_string(),
-    }
-}
-
 /// The run's input files for `summary.json`.
 fn input_refs(scenario: &Scenario) -> Vec<InputRef> {
     (scenario.source.inputs.iter())
