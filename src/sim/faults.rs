@@ -225,6 +225,12 @@ pub struct AgentFaults {
     pub beat_origin: SimInstant,
 }
 
+impl Default for AgentFaults {
+    fn default() -> AgentFaults {
+        AgentFaults::new()
+    }
+}
+
 impl AgentFaults {
     pub fn new() -> AgentFaults {
         AgentFaults {
