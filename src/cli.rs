@@ -14,6 +14,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 mod bench;
 mod compare;
 mod explore;
+mod live;
 mod many;
 mod plan;
 mod shrink;
@@ -168,6 +169,10 @@ pub enum Command {
     /// and liveness at the end; list each failing seed with its replay.
     #[command(after_help = EXPLORE_EXAMPLES)]
     Explore(explore::ExploreArgs),
+    /// Run a scenario live: the same core on tokio against a real Redis
+    /// (the org's protocol), workers sleeping service time ÷ --speed; the
+    /// same reports and SLO verdicts as `run`, plus live.json.
+    Live(live::LiveArgs),
     /// Reduce a scenario whose run meets CONDITION to a smallest one that
     /// still does: fewest faults, shortest windows, shortest load, lowest
     /// rates; writes it as a scenario file.
@@ -375,6 +380,7 @@ pub fn main_with(
         Command::Plan(args) => plan::plan(&args, out, err, bar),
         Command::Bench(args) => bench::bench(&args, out, err, bar),
         Command::Explore(args) => explore::explore(&args, out, err, bar),
+        Command::Live(args) => live::live(&args, out, err, bar),
         Command::Shrink(args) => shrink::shrink(&args, out, err, bar),
         Command::Merge(args) => many::merge(&args, out),
         Command::Compare(args) => compare::compare(&args, out),
@@ -613,13 +619,41 @@ fn run(
             ))
         })?;
     }
+    let shown = Shown {
+        format: args.format,
+        quiet: args.quiet,
+        html: args.html,
+        trace: args.trace.as_deref(),
+    };
+    let code = report_run(&done, &out_dir, shown, out, err)?;
+    against_baseline(args, &done.scenario, &out_dir, code, out, err)
+}
+
+/// How a finished run is shown: stdout format, quiet, report.html, trace.
+#[derive(Clone, Copy)]
+pub(crate) struct Shown<'a> {
+    pub format: Format,
+    pub quiet: bool,
+    pub html: bool,
+    pub trace: Option<&'a Path>,
+}
+
+/// Writes a finished run's reports into `out_dir` and prints its result;
+/// the exit code of its SLO verdict (an invariant violation is an error).
+pub(crate) fn report_run(
+    done: &Completed,
+    out_dir: &Path,
+    shown: Shown,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Result<i32, CliError> {
     let summary = &done.output.summary;
     let report = RunReport {
         summary,
         recorder: &done.output.recorder,
     };
-    write_files(&out_dir, &report).map_err(|source| CliError::Write {
-        path: out_dir.clone(),
+    write_files(out_dir, &report).map_err(|source| CliError::Write {
+        path: out_dir.to_path_buf(),
         source,
     })?;
     let perf_path = out_dir.join("perf.json");
@@ -632,28 +666,27 @@ fn run(
         source,
     })?;
     if !done.output.violations.is_empty() {
-        return Err(CliError::Invariant(invariant_report(&done)));
+        return Err(CliError::Invariant(invariant_report(done)));
     }
-    if args.html {
-        html::write_run_report(&out_dir)?;
+    if shown.html {
+        html::write_run_report(out_dir)?;
     }
-    if !args.quiet {
+    if !shown.quiet {
         stdout_result(print_result(
             out,
-            args.format,
+            shown.format,
             &report,
             &done.perf,
-            &out_dir,
-            args.trace.as_deref(),
+            out_dir,
+            shown.trace,
         ))?;
     }
     let _ = err.flush();
-    let code = if summary.passed {
+    Ok(if summary.passed {
         exit::OK
     } else {
         exit::SLO_BREACHED
-    };
-    against_baseline(args, &done.scenario, &out_dir, code, out, err)
+    })
 }
 
 /// `run --baseline DIR`: the comparison's table after the run's output (on

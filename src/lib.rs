@@ -11,6 +11,7 @@ pub mod cli;
 pub mod compare;
 pub mod core;
 pub mod explore;
+pub mod live;
 pub mod many;
 pub mod metrics;
 pub mod org;

@@ -727,29 +727,16 @@ impl Sim {
     }
 
     fn finish(mut self, end: SimInstant) -> RunOutput {
-        self.recorder.finish(end, &self.core);
-        let faulted = |a: AgentIdx| self.recorder.silent_since(a).is_some();
-        self.recorder.set_stranded(self.core.stranded(faulted));
-        let summary = self
-            .recorder
-            .summary(end, &self.core, self.scenario_ref.clone());
-        let mut violations = std::mem::take(&mut self.violations);
-        violations.extend(conservation_violations(&summary, &self.core));
-        violations.extend(self.recorder.violations());
         let liveness = self.liveness(end);
-        RunOutput {
-            summary,
-            recorder: self.recorder,
-            events: self.fel.popped(),
-            violations,
-            liveness,
-        }
+        let events = self.fel.popped();
+        let violations = std::mem::take(&mut self.violations);
+        let parts = (self.core, self.recorder, self.scenario_ref);
+        close(parts, end, events, violations, liveness)
     }
 
     /// Judges the jobs still open at `end` (see [`Liveness`]).
     fn liveness(&self, end: SimInstant) -> Liveness {
-        let healed = (self.faults.iter().filter_map(|f| f.end)).max();
-        let quiet_from = healed.map_or(self.load_end, |h| h.max(self.load_end));
+        let quiet_from = quiet_from(&self.faults, self.load_end);
         let all = u64::MAX >> (64 - self.core.config().domains.len().max(1));
         let cut = (self
             .cuts
@@ -762,6 +749,37 @@ impl Sim {
         });
         Liveness::judge(&self.core.unfinished(), cut, quiet_from, end)
     }
+}
+
+/// Closes a run's measurements at `end` (either driver): what faults
+/// left stranded, the summary, and every violation — the driver's own,
+/// job conservation, the core's full invariants, the recorder's checks.
+pub(crate) fn close(
+    (core, mut recorder, scenario_ref): (Core, Recorder, ScenarioRef),
+    end: SimInstant,
+    events: u64,
+    mut violations: Vec<String>,
+    liveness: Liveness,
+) -> RunOutput {
+    recorder.finish(end, &core);
+    let faulted = |a: AgentIdx| recorder.silent_since(a).is_some();
+    recorder.set_stranded(core.stranded(faulted));
+    let summary = recorder.summary(end, &core, scenario_ref);
+    violations.extend(conservation_violations(&summary, &core));
+    violations.extend(recorder.violations());
+    RunOutput {
+        summary,
+        recorder,
+        events,
+        violations,
+        liveness,
+    }
+}
+
+/// When load had stopped and every fault that ends had ended.
+pub(crate) fn quiet_from(faults: &[faults::Fault], load_end: SimInstant) -> SimInstant {
+    let healed = (faults.iter().filter_map(|f| f.end)).max();
+    healed.map_or(load_end, |h| h.max(load_end))
 }
 
 /// The core's configuration for a scenario's org and protocol.
