@@ -29,6 +29,7 @@ mod hardening_input;
 mod hardening_metrics;
 mod hardening_org;
 mod hlog;
+mod live;
 mod org;
 mod plan;
 mod priority_stats;
