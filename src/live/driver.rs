@@ -25,6 +25,9 @@ use crate::sim::faults::{count_fault, AgentFaults, Fault};
 use crate::sim::{Parts, Progress, RunOutput};
 use crate::time::{SimDuration, SimInstant};
 
+/// Timers fired, or reports taken, before the driver turns to the other.
+const BATCH: usize = 64;
+
 /// How often (real time) progress is reported.
 const PROGRESS_EVERY: Duration = Duration::from_millis(250);
 
@@ -142,7 +145,10 @@ impl Driver {
     pub async fn run(mut self, progress: &mut dyn FnMut(Progress)) -> Result<Finished, LiveError> {
         let mut last_progress = self.clock.real_elapsed();
         loop {
-            self.fire_due().await?;
+            // Timers and reports take turns in bounded batches, so neither
+            // starves the other when the run falls behind real time.
+            let fired = self.fire_due(BATCH).await?;
+            let reported = self.take_reports(BATCH).await?;
             let now = self.clock.now();
             if now >= self.parts.hard_end || self.load_done(now) {
                 break;
@@ -154,6 +160,9 @@ impl Driver {
                     now,
                     end: self.parts.hard_end,
                 });
+            }
+            if fired == BATCH || reported > 0 {
+                continue;
             }
             let wake = self.clock.real_at(self.next_due());
             tokio::select! {
@@ -186,36 +195,47 @@ impl Driver {
             .fold(self.parts.hard_end, SimInstant::min)
     }
 
-    /// Everything due by now, in time order.
-    async fn fire_due(&mut self) -> Result<(), LiveError> {
-        loop {
-            let now = self.clock.now();
-            if self.next_registry_read <= now {
-                self.read_registry(now).await?;
-                continue;
+    /// Up to `most` of the things due by now, in time order; how many.
+    async fn fire_due(&mut self, most: usize) -> Result<usize, LiveError> {
+        for fired in 0..most {
+            if !self.fire_one(self.clock.now()).await? {
+                return Ok(fired);
             }
-            if let Some(&(t, i, start)) = self.fault_events.get(self.next_fault) {
-                if t <= now {
-                    self.next_fault += 1;
-                    self.apply_fault(now, i, start).await?;
-                    continue;
-                }
-            }
-            if let Some(load) = self.due_arrival(now) {
-                self.arrive(now, load).await?;
-                continue;
-            }
-            if let Some((&key, _)) = self.mail.iter().next().filter(|(k, _)| k.0 <= now) {
-                let msg = self.mail.remove(&key).expect("present");
-                self.deliver(now, msg).await?;
-                continue;
-            }
-            if self.parts.core.next_deadline().is_some_and(|d| d <= now) {
-                self.input(now, Input::Tick).await?;
-                continue;
-            }
-            return Ok(());
         }
+        Ok(most)
+    }
+
+    /// The first thing due at `now`, if any.
+    async fn fire_one(&mut self, now: SimInstant) -> Result<bool, LiveError> {
+        if self.next_registry_read <= now {
+            self.read_registry(now).await?;
+        } else if let Some(&(_, i, start)) =
+            (self.fault_events.get(self.next_fault)).filter(|e| e.0 <= now)
+        {
+            self.next_fault += 1;
+            self.apply_fault(now, i, start).await?;
+        } else if let Some(load) = self.due_arrival(now) {
+            self.arrive(now, load).await?;
+        } else if let Some((&key, _)) = self.mail.iter().next().filter(|(k, _)| k.0 <= now) {
+            let msg = self.mail.remove(&key).expect("present");
+            self.deliver(now, msg).await?;
+        } else if self.parts.core.next_deadline().is_some_and(|d| d <= now) {
+            self.input(now, Input::Tick).await?;
+        } else {
+            return Ok(false);
+        }
+        Ok(true)
+    }
+
+    /// Up to `most` reports already waiting; how many.
+    async fn take_reports(&mut self, most: usize) -> Result<usize, LiveError> {
+        for taken in 0..most {
+            match self.inbox.try_recv() {
+                Ok(report) => self.on_report(report).await?,
+                Err(_) => return Ok(taken),
+            }
+        }
+        Ok(most)
     }
 
     fn due_arrival(&self, now: SimInstant) -> Option<usize> {
