@@ -630,7 +630,11 @@ impl Driver {
             self.input(now, Input::AgentDown(agent)).await
         } else if !start && active == 0 {
             self.input(now, Input::AgentUp(agent)).await?;
-            self.start_crew(agent).await
+            self.start_crew(agent).await?;
+            // A restarted worker registers with its first beat, which
+            // start_crew has just written: D9 hears of it now.
+            self.fed_beat[agent.0 as usize] = Some(now);
+            self.input(now, Input::Heartbeat { agent, at: now }).await
         } else {
             Ok(())
         }
