@@ -210,25 +210,8 @@ pub enum Command {
 pub struct RunArgs {
     /// The scenario file (TOML, format v1).
     pub scenario: PathBuf,
-    /// Root seed (0 to 2^63-1); overrides `[scenario] seed`.
-    #[arg(long, value_parser = clap::value_parser!(u64).range(0..=i64::MAX as u64))]
-    pub seed: Option<u64>,
-    /// Output directory [default: reports/<scenario name>/].
-    #[arg(long, value_name = "DIR")]
-    pub out: Option<PathBuf>,
-    /// Override a scalar key by dotted path, e.g. `load.0.arrival.rate=2400/min`.
-    #[arg(long = "set", value_name = "KEY=VALUE")]
-    pub set: Vec<String>,
-    /// What to print on stdout.
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    pub format: Format,
-    /// Print nothing but errors (the reports are still written).
-    #[arg(short, long)]
-    pub quiet: bool,
-    /// Also write report.html (time series, latency percentiles, SLO
-    /// table) into the output directory.
-    #[arg(long)]
-    pub html: bool,
+    #[command(flatten)]
+    pub shown: RunFlags,
     /// Refuse, before starting, a run expecting more arrivals than this.
     #[arg(long, value_name = "N", default_value_t = budget::DEFAULT_MAX_JOBS)]
     pub max_jobs: u64,
@@ -259,6 +242,42 @@ pub struct RunArgs {
     /// `event=NAME`; several filters must all match.
     #[arg(long, value_name = "KEY=VALUE", requires = "trace")]
     pub trace_filter: Vec<String>,
+}
+
+/// The flags `run` and `live` share: the seed, overrides, where the
+/// reports go and how the result is shown.
+#[derive(clap::Args, Debug)]
+pub struct RunFlags {
+    /// Root seed (0 to 2^63-1); overrides `[scenario] seed`.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(0..=i64::MAX as u64))]
+    pub seed: Option<u64>,
+    /// Output directory [default: reports/<scenario name>/ (`live`: reports/<scenario name>-live/)].
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Override a scalar key by dotted path, e.g. `load.0.arrival.rate=2400/min`.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
+    /// What to print on stdout.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Print nothing but errors (the reports are still written).
+    #[arg(short, long)]
+    pub quiet: bool,
+    /// Also write report.html (time series, latency percentiles, SLO
+    /// table) into the output directory.
+    #[arg(long)]
+    pub html: bool,
+}
+
+impl RunFlags {
+    /// `--set`s, then `--seed` as `scenario.seed`.
+    pub fn overrides(&self) -> Vec<String> {
+        let mut overrides = self.set.clone();
+        if let Some(seed) = self.seed {
+            overrides.push(format!("scenario.seed={seed}"));
+        }
+        overrides
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -589,13 +608,8 @@ fn run(
     err: &mut dyn Write,
     bar: Bar,
 ) -> Result<i32, CliError> {
-    let mut overrides = args.set.clone();
-    if let Some(seed) = args.seed {
-        overrides.push(format!("scenario.seed={seed}"));
-    }
-    let (scenario, org) = load(&args.scenario, &overrides)?;
-    let out_dir = args
-        .out
+    let (scenario, org) = load(&args.scenario, &args.shown.overrides())?;
+    let out_dir = (args.shown.out)
         .clone()
         .unwrap_or_else(|| Path::new("reports").join(&scenario.name));
     let expected = budget::expected_arrivals(&scenario);
@@ -607,7 +621,7 @@ fn run(
     prepare_out_dir(&out_dir)?;
     let trace = open_trace(args, &org)?;
     let sink = (trace.clone()).map(|t| Box::new(t) as Box<dyn TraceSink>);
-    let mut view = ProgressView::new(bar == Bar::Terminal && !args.quiet);
+    let mut view = ProgressView::new(bar == Bar::Terminal && !args.shown.quiet);
     let done = execute_traced(scenario, limits, &mut |p| view.update(p), sink);
     view.finish();
     let done = done?;
@@ -620,9 +634,9 @@ fn run(
         })?;
     }
     let shown = Shown {
-        format: args.format,
-        quiet: args.quiet,
-        html: args.html,
+        format: args.shown.format,
+        quiet: args.shown.quiet,
+        html: args.shown.html,
         trace: args.trace.as_deref(),
     };
     let code = report_run(&done, &out_dir, shown, out, err)?;
@@ -703,11 +717,18 @@ fn against_baseline(
     let Some(dir) = &args.baseline else {
         return Ok(code);
     };
-    let to: &mut dyn Write = match args.format {
+    let to: &mut dyn Write = match args.shown.format {
         Format::Text => out,
         Format::Json => err,
     };
-    compare::after_run(dir, out_dir, &scenario.tolerances, args.quiet, to, code)
+    compare::after_run(
+        dir,
+        out_dir,
+        &scenario.tolerances,
+        args.shown.quiet,
+        to,
+        code,
+    )
 }
 
 /// A progress bar on stderr for runs that take more than a second of wall

@@ -11,7 +11,9 @@ use std::time::Instant;
 use clap::Args;
 use serde::Serialize;
 
-use super::{load, prepare_out_dir, report_run, CliError, Completed, Format, ProgressView, Shown};
+use super::{
+    load, prepare_out_dir, report_run, CliError, Completed, Format, ProgressView, RunFlags, Shown,
+};
 use crate::live::{self, store::Audit, Finished, LiveError};
 use crate::report::perf::Perf;
 use crate::slo;
@@ -41,24 +43,8 @@ pub struct LiveArgs {
     /// Simulated seconds per real second: workers sleep service time ÷ K.
     #[arg(long, value_name = "K", default_value_t = 100.0, value_parser = positive)]
     pub speed: f64,
-    /// Root seed (0 to 2^63-1); overrides `[scenario] seed`.
-    #[arg(long, value_parser = clap::value_parser!(u64).range(0..=i64::MAX as u64))]
-    pub seed: Option<u64>,
-    /// Output directory [default: reports/<scenario name>-live/].
-    #[arg(long, value_name = "DIR")]
-    pub out: Option<PathBuf>,
-    /// Override a scalar key by dotted path, e.g. `load.0.arrival.rate=30/min`.
-    #[arg(long = "set", value_name = "KEY=VALUE")]
-    pub set: Vec<String>,
-    /// What to print on stdout.
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    pub format: Format,
-    /// Print nothing but errors (the reports are still written).
-    #[arg(short, long)]
-    pub quiet: bool,
-    /// Also write report.html into the output directory.
-    #[arg(long)]
-    pub html: bool,
+    #[command(flatten)]
+    pub shown: RunFlags,
 }
 
 fn positive(s: &str) -> Result<f64, String> {
@@ -86,15 +72,12 @@ pub fn live(
     err: &mut dyn Write,
     bar: super::Bar,
 ) -> Result<i32, CliError> {
-    let mut overrides = args.set.clone();
-    if let Some(seed) = args.seed {
-        overrides.push(format!("scenario.seed={seed}"));
-    }
-    let (scenario, _org) = load(&args.scenario, &overrides)?;
-    let out_dir = (args.out.clone())
+    let flags = &args.shown;
+    let (scenario, _org) = load(&args.scenario, &flags.overrides())?;
+    let out_dir = (flags.out.clone())
         .unwrap_or_else(|| Path::new("reports").join(format!("{}-live", scenario.name)));
     prepare_out_dir(&out_dir)?;
-    let mut view = ProgressView::new(bar == super::Bar::Terminal && !args.quiet);
+    let mut view = ProgressView::new(bar == super::Bar::Terminal && !flags.quiet);
     let started = Instant::now();
     let finished = live::run(&scenario, &args.redis, args.speed, &mut |p| view.update(p));
     view.finish();
@@ -113,14 +96,14 @@ pub fn live(
         audit: &finished.audit,
     };
     write_live_json(&out_dir, &report)?;
-    if !args.quiet && args.format == Format::Text {
+    if !flags.quiet && flags.format == Format::Text {
         let _ = writeln!(out, "{}", banner(&report));
     }
     let done = completed(scenario, finished, wall_s);
     let shown = Shown {
-        format: args.format,
-        quiet: args.quiet,
-        html: args.html,
+        format: flags.format,
+        quiet: flags.quiet,
+        html: flags.html,
         trace: None,
     };
     report_run(&done, &out_dir, shown, out, err)
