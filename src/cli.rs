@@ -484,6 +484,26 @@ pub struct Completed {
     pub perf: Perf,
 }
 
+impl Completed {
+    /// A finished run of `scenario` with its SLO verdicts and its perf
+    /// figures (`wall_s` of wall time).
+    pub fn judge(scenario: Scenario, mut output: RunOutput, wall_s: f64) -> Completed {
+        output.summary.slo = slo::evaluate(&scenario.slos, &output.summary);
+        output.summary.passed = output.summary.slo.iter().all(|v| v.pass);
+        let perf = Perf::new(
+            wall_s,
+            output.events,
+            output.summary.jobs_all.arrived,
+            output.summary.sim_end_ns as f64 / 1e9,
+        );
+        Completed {
+            scenario,
+            output,
+            perf,
+        }
+    }
+}
+
 /// Builds, runs and evaluates a scenario (no output written).
 pub fn execute(scenario: Scenario) -> Result<Completed, CliError> {
     execute_with(scenario, Limits::NONE, &mut |_| {})
@@ -524,24 +544,12 @@ pub fn execute_checked(
         sim.set_trace(sink);
     }
     let started = Instant::now();
-    let mut output = match sim.with_checks(checks).run_with(limits, progress) {
+    let output = match sim.with_checks(checks).run_with(limits, progress) {
         Ok(output) => output,
         Err(stop) => return Ok(Err(stop)),
     };
     let wall_s = started.elapsed().as_secs_f64();
-    output.summary.slo = slo::evaluate(&scenario.slos, &output.summary);
-    output.summary.passed = output.summary.slo.iter().all(|v| v.pass);
-    let perf = Perf::new(
-        wall_s,
-        output.events,
-        output.summary.jobs_all.arrived,
-        output.summary.sim_end_ns as f64 / 1e9,
-    );
-    Ok(Ok(Completed {
-        scenario,
-        output,
-        perf,
-    }))
+    Ok(Ok(Completed::judge(scenario, output, wall_s)))
 }
 
 fn event_budget_error(limits: Limits, stop: BudgetExceeded) -> CliError {

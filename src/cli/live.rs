@@ -14,9 +14,7 @@ use serde::Serialize;
 use super::{
     load, prepare_out_dir, report_run, CliError, Completed, Format, ProgressView, RunFlags, Shown,
 };
-use crate::live::{self, store::Audit, Finished, LiveError};
-use crate::report::perf::Perf;
-use crate::slo;
+use crate::live::{self, store::Audit, LiveError};
 
 pub const LIVE_EXAMPLES: &str = "\
 Examples:
@@ -99,7 +97,7 @@ pub fn live(
     if !flags.quiet && flags.format == Format::Text {
         let _ = writeln!(out, "{}", banner(&report));
     }
-    let done = completed(scenario, finished, wall_s);
+    let done = Completed::judge(scenario, finished.output, wall_s);
     let shown = Shown {
         format: flags.format,
         quiet: flags.quiet,
@@ -107,23 +105,6 @@ pub fn live(
         trace: None,
     };
     report_run(&done, &out_dir, shown, out, err)
-}
-
-fn completed(scenario: crate::scenario::Scenario, finished: Finished, wall_s: f64) -> Completed {
-    let mut output = finished.output;
-    output.summary.slo = slo::evaluate(&scenario.slos, &output.summary);
-    output.summary.passed = output.summary.slo.iter().all(|v| v.pass);
-    let perf = Perf::new(
-        wall_s,
-        finished.inputs,
-        output.summary.jobs_all.arrived,
-        output.summary.sim_end_ns as f64 / 1e9,
-    );
-    Completed {
-        scenario,
-        output,
-        perf,
-    }
 }
 
 /// The line that says the run was live, before the SLO table.
