@@ -1,13 +1,20 @@
-//! The org's logic as a sans-IO state machine (DESIGN.md §1).
+//! The org's logic as a sans-IO state machine (DESIGN.md §1), driven by
+//! two drivers: the simulation ([`crate::sim`]) and the live driver on
+//! tokio and Redis ([`crate::live`]).
 //!
-//! The core owns routing (top orchestrator), planning and dispatch (domain
-//! coordinators), worker-pool queues and slots, retries, and aggregation of
-//! results. It is driven by [`Core::handle`] with the current time and an
-//! [`Input`], and tells its driver what to do through [`Core::poll_action`].
-//! It never reads a clock, samples randomness, sleeps, or does IO: message
-//! latency, service times and failures are the driver's business, so the
-//! same core can later run against a real Redis. It never iterates a hash
-//! map; all state lives in `Vec`s and generational arenas.
+//! The core owns routing (top orchestrator, `orchestrator`), planning,
+//! dispatch and aggregation (domain coordinators, `coordinator`), worker
+//! pool queues, slots and retries (`pool`), D9's registry, heartbeats
+//! and requeue (`registry`) and workload balancing (`balance`). It is
+//! fed with [`Core::handle`] (the current time and an [`Input`]) and says
+//! what it decided through [`Core::poll_action`]: [`Command`]s the driver
+//! carries out (deliver a message once the sender's [`Before`] is done and
+//! the link is crossed; serve a work item) and [`Observation`]s of what
+//! happened, which one [`crate::metrics::Recorder`] turns into the reports
+//! for both drivers. It never reads a clock, samples randomness, sleeps or
+//! does IO, and never iterates a hash map: all state lives in `Vec`s and
+//! generational arenas ([`slab`]), and keys that cross a driver boundary
+//! ([`SubKey`], [`WorkKey`], [`ExternalId`]) serialise.
 
 pub mod aggregate;
 mod balance;
