@@ -219,8 +219,8 @@ pub struct AgentFaults {
     /// survives them all (1 with none).
     pub error_survival: f64,
     /// Its heartbeats get through, every interval from `beat_origin`
-    /// (the core is told lazily: [`Input::HeartbeatsSteady`] when they
-    /// start, [`Input::Heartbeat`] with the last one when they stop).
+    /// (the core is told lazily: [`crate::core::Input::HeartbeatsSteady`] when they
+    /// start, [`crate::core::Input::Heartbeat`] with the last one when they stop).
     pub beating: bool,
     pub beat_origin: SimInstant,
 }
