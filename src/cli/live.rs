@@ -52,6 +52,32 @@ fn positive(s: &str) -> Result<f64, String> {
     }
 }
 
+/// tokio's timers tick every millisecond: a delay shorter than that in
+/// real time is rounded up to it, which inflates live latencies.
+const TIMER_TICK_NS: f64 = 1e6;
+
+/// A warning when `speed` turns the scenario's message delays into less
+/// than a timer tick of real time.
+fn too_fast(scenario: &crate::scenario::Scenario, speed: f64) -> Option<String> {
+    let org = &scenario.org;
+    let delays = [
+        ("hop_latency", org.hop_latency),
+        ("plan_time", org.plan_time),
+        ("dispatch_time", org.dispatch_time),
+    ];
+    let (key, d) = (delays.into_iter())
+        .filter(|(_, d)| d.as_nanos() > 0)
+        .min_by_key(|(_, d)| d.as_nanos())?;
+    let real_ns = d.as_nanos() as f64 / speed;
+    (real_ns < TIMER_TICK_NS).then(|| {
+        let most = (d.as_nanos() as f64 / TIMER_TICK_NS).max(1.0).floor();
+        format!(
+            "at --speed {speed}, org.{key} = {d} lasts {:.0} µs of real time, under the 1 ms timer tick: every such delay takes a whole tick, and live latencies come out longer than simulated ones; --speed {most} or less keeps it at a tick or more",
+            real_ns / 1e3
+        )
+    })
+}
+
 /// `live.json`: where and how fast the run went, and Redis at its end.
 #[derive(Serialize)]
 struct LiveReport<'a> {
@@ -75,6 +101,9 @@ pub fn live(
     let out_dir = (flags.out.clone())
         .unwrap_or_else(|| Path::new("reports").join(format!("{}-live", scenario.name)));
     prepare_out_dir(&out_dir)?;
+    if let Some(warning) = too_fast(&scenario, args.speed) {
+        let _ = writeln!(err, "warning: {warning}");
+    }
     let mut view = ProgressView::new(bar == super::Bar::Terminal && !flags.quiet);
     let started = Instant::now();
     let finished = live::run(&scenario, &args.redis, args.speed, &mut |p| view.update(p));

@@ -5,16 +5,17 @@
 //! item and reports the outcome, and a heartbeat task refreshes its key. A
 //! crash aborts an agent's tasks: what they held stays in Redis until the
 //! core's registry declares the agent dead and the driver withdraws it.
+//! The driver's own writes go through one writer task, in order.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::mpsc::UnboundedSender;
+use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
 use tokio::task::JoinHandle;
 
 use super::clock::Clock;
-use super::store::{Store, StoreError, TaskMessage};
+use super::store::{Store, StoreError, TaskMessage, Write};
 use crate::core::{AgentIdx, DomainIdx};
 use crate::time::SimDuration;
 
@@ -164,4 +165,34 @@ pub async fn start_coordinator(
             }
         }
     }))
+}
+
+/// Most writes one pipeline carries.
+const WRITE_BATCH: usize = 512;
+
+/// Starts the writer: the driver's writes applied in order, as many as
+/// are waiting to one pipeline. It ends when the driver drops its sender,
+/// after the last write.
+pub fn start_writer(
+    mut store: Store,
+    mut writes: UnboundedReceiver<Write>,
+    reports: UnboundedSender<Report>,
+) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut batch = Vec::with_capacity(WRITE_BATCH);
+        while let Some(first) = writes.recv().await {
+            batch.push(first);
+            while batch.len() < WRITE_BATCH {
+                match writes.try_recv() {
+                    Ok(w) => batch.push(w),
+                    Err(_) => break,
+                }
+            }
+            if let Err(e) = store.apply(&batch).await {
+                let _ = reports.send(Report::Failed(e));
+                return;
+            }
+            batch.clear();
+        }
+    })
 }

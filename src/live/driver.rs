@@ -12,7 +12,7 @@ use tokio::task::JoinHandle;
 
 use super::clock::Clock;
 use super::crew::{self, Crew, Report, WorkerSpec};
-use super::store::{AgentInfo, Audit, Context, Metadata, Payload, Store, TaskMessage};
+use super::store::{AgentInfo, Audit, Context, Metadata, Payload, Store, TaskMessage, Write};
 use super::{job_uuid, LiveError};
 use crate::core::aggregate::Status;
 use crate::core::{
@@ -53,6 +53,9 @@ pub struct Driver {
     domain_ids: Vec<String>,
     reports: UnboundedSender<Report>,
     inbox: UnboundedReceiver<Report>,
+    /// To the writer task (see [`crew::start_writer`]).
+    writes: UnboundedSender<Write>,
+    writer: JoinHandle<()>,
     /// Messages on their way, due at a time (the driver's latency).
     mail: BTreeMap<(SimInstant, u64), Msg>,
     seq: u64,
@@ -87,6 +90,8 @@ impl Driver {
         store.clear().await?;
         store.register(&registry(&org)).await?;
         let (reports, inbox) = unbounded_channel();
+        let (writes, to_write) = unbounded_channel();
+        let writer = crew::start_writer(store.clone(), to_write, reports.clone());
         let mut fault_events: Vec<(SimInstant, usize, bool)> = Vec::new();
         for (i, f) in parts.faults.iter().enumerate() {
             fault_events.push((f.start, i, true));
@@ -103,6 +108,8 @@ impl Driver {
             domain_ids: org.domains.iter().map(|d| d.id.clone()).collect(),
             reports,
             inbox,
+            writes,
+            writer,
             mail: BTreeMap::new(),
             seq: 0,
             fault_events,
@@ -246,6 +253,12 @@ impl Driver {
             .map(|(_, i)| i)
     }
 
+    /// Hands a write to the writer task; if it has stopped, its error is
+    /// waiting in the inbox.
+    fn write(&self, write: Write) {
+        let _ = self.writes.send(write);
+    }
+
     /// Feeds the core one input and carries out what it decides.
     async fn input(&mut self, now: SimInstant, input: Input<'_>) -> Result<(), LiveError> {
         self.inputs += 1;
@@ -261,9 +274,11 @@ impl Driver {
         let uuid = job_uuid(self.seed, n);
         let template = &self.parts.tasks[task.0 as usize];
         let (text, priority) = (template.text.clone(), template.priority);
-        self.store
-            .open_result(&uuid.to_string(), &text, now.0)
-            .await?;
+        self.write(Write::OpenResult {
+            task_id: uuid.to_string(),
+            description: text.clone(),
+            at_ns: now.0,
+        });
         self.parts.recorder.advance_to(now, &self.parts.core);
         self.parts.recorder.on_arrival(now, task);
         self.jobs.insert(n, task);
@@ -305,7 +320,7 @@ impl Driver {
             Msg::DomainResult(sub) => {
                 if let Some((domain, raw)) = self.subtasks.remove(&u64::from(sub)) {
                     let id = self.domain_ids[domain.0 as usize].clone();
-                    self.store.ack(&id, &raw).await?;
+                    self.write(Write::Ack { queue: id, raw });
                 }
                 self.input(now, Input::Deliver(msg)).await
             }
@@ -324,7 +339,10 @@ impl Driver {
         let destination = self.domain_ids[domain.0 as usize].clone();
         let message = self.message(now, job, "orchestrator", destination, context);
         let id = self.domain_ids[domain.0 as usize].clone();
-        self.store.push(&id, &message.to_json()).await?;
+        self.write(Write::Push {
+            queue: id,
+            raw: message.to_json(),
+        });
         Ok(())
     }
 
@@ -417,8 +435,9 @@ impl Driver {
         let from = self.domain_ids[info.domain.0 as usize].clone();
         let message = self.message(now, info.job, &from, self.agent_ids[i].clone(), context);
         let raw = message.to_json();
-        self.store.push(&self.agent_ids[i].clone(), &raw).await?;
-        self.works.insert(work.into(), (agent, raw));
+        self.works.insert(work.into(), (agent, raw.clone()));
+        let queue = self.agent_ids[i].clone();
+        self.write(Write::Push { queue, raw });
         Ok(())
     }
 
@@ -465,9 +484,12 @@ impl Driver {
                 self.jobs.remove(&job.0);
                 let id = uuid::Uuid::from_u128(external.0).to_string();
                 let output = aggregated_output(status, workers, failed_workers);
-                self.store
-                    .close_result(&id, status.name(), &output, now.0)
-                    .await?;
+                self.write(Write::CloseResult {
+                    task_id: id,
+                    status: status.name(),
+                    output,
+                    at_ns: now.0,
+                });
             }
             Observation::DomainResult {
                 domain,
@@ -476,17 +498,16 @@ impl Driver {
                 ..
             } => {
                 let id = job_uuid(self.seed, job.0).to_string();
-                let d = &self.domain_ids[domain.0 as usize];
+                let d = self.domain_ids[domain.0 as usize].clone();
                 let line = format!("{d}: {}", status.name());
-                self.store.log(&id, &line).await?;
-                self.store
-                    .notify(d, &format!("{id} {}", status.name()))
-                    .await?;
+                let message = format!("{id} {}", status.name());
+                self.write(Write::Log { task_id: id, line });
+                self.write(Write::Notify { domain: d, message });
             }
             Observation::Requeued { agent, work, .. } => {
                 if let Some((holder, raw)) = self.works.remove(&u64::from(work)) {
                     let id = self.agent_ids[holder.0 as usize].clone();
-                    self.store.withdraw(&id, &raw).await?;
+                    self.write(Write::Withdraw { queue: id, raw });
                     debug_assert_eq!(holder, agent);
                 }
             }
@@ -671,6 +692,16 @@ impl Driver {
         }
         for c in &self.coordinators {
             c.abort();
+        }
+        // The last writes land before the audit: the writer ends once its
+        // channel is closed and drained.
+        let (closed, _) = unbounded_channel();
+        drop(std::mem::replace(&mut self.writes, closed));
+        let _ = (&mut self.writer).await;
+        while let Ok(report) = self.inbox.try_recv() {
+            if let Report::Failed(e) = report {
+                return Err(e.into());
+            }
         }
         let queues: Vec<String> = (self.domain_ids.iter())
             .chain(&self.agent_ids)

@@ -156,6 +156,114 @@ impl Audit {
     }
 }
 
+/// A write the driver makes, in the order it decided it. One writer task
+/// applies them in order, many to a pipeline, so the driver never waits
+/// for Redis and per-key order is kept.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Write {
+    /// Enqueues a task message on `queue` (LPUSH to its pending list).
+    Push { queue: String, raw: String },
+    /// Completes a message a coordinator took (LREM from active).
+    Ack { queue: String, raw: String },
+    /// Withdraws a message wherever it is, pending or taken: its work went
+    /// back to the coordinator.
+    Withdraw { queue: String, raw: String },
+    /// A job's result hash, opened at arrival (status `pending`).
+    OpenResult {
+        task_id: String,
+        description: String,
+        at_ns: u64,
+    },
+    /// A job's log line (a domain's result).
+    Log { task_id: String, line: String },
+    /// A job's final result (status, the aggregated output of §5, the
+    /// completion time), announced on the job's channel.
+    CloseResult {
+        task_id: String,
+        status: &'static str,
+        output: String,
+        at_ns: u64,
+    },
+    /// An announcement on a domain's notification channel.
+    Notify { domain: String, message: String },
+}
+
+impl Write {
+    fn append(&self, pipe: &mut Pipeline) {
+        match self {
+            Write::Push { queue, raw } => {
+                pipe.cmd("LPUSH")
+                    .arg(keys::pending(queue))
+                    .arg(raw)
+                    .ignore();
+            }
+            Write::Ack { queue, raw } => {
+                pipe.cmd("LREM")
+                    .arg(keys::active(queue))
+                    .arg(1)
+                    .arg(raw)
+                    .ignore();
+            }
+            Write::Withdraw { queue, raw } => {
+                pipe.cmd("LREM")
+                    .arg(keys::pending(queue))
+                    .arg(1)
+                    .arg(raw)
+                    .ignore();
+                pipe.cmd("LREM")
+                    .arg(keys::active(queue))
+                    .arg(1)
+                    .arg(raw)
+                    .ignore();
+            }
+            Write::OpenResult {
+                task_id,
+                description,
+                at_ns,
+            } => {
+                let fields = [
+                    ("task_id", task_id.clone()),
+                    ("status", "pending".to_string()),
+                    ("description", description.clone()),
+                    ("started_at", at_ns.to_string()),
+                ];
+                pipe.cmd("HSET")
+                    .arg(keys::result(task_id))
+                    .arg(&fields[..])
+                    .ignore();
+            }
+            Write::Log { task_id, line } => {
+                pipe.cmd("RPUSH")
+                    .arg(keys::logs(task_id))
+                    .arg(line)
+                    .ignore();
+            }
+            Write::CloseResult {
+                task_id,
+                status,
+                output,
+                at_ns,
+            } => {
+                let key = keys::result(task_id);
+                let fields = [
+                    ("status", status.to_string()),
+                    ("output", output.clone()),
+                    ("error", String::new()),
+                    ("completed_at", at_ns.to_string()),
+                ];
+                pipe.cmd("HSET").arg(&key).arg(&fields[..]).ignore();
+                pipe.cmd("PUBLISH").arg(&key).arg(*status).ignore();
+            }
+            Write::Notify { domain, message } => {
+                pipe.cmd("PUBLISH")
+                    .arg(keys::notifications(domain))
+                    .arg(message)
+                    .ignore();
+            }
+        }
+    }
+}
+
 /// A connection for ordinary commands, shared by the driver's tasks.
 #[derive(Clone)]
 pub struct Store {
@@ -315,19 +423,6 @@ impl Store {
             .collect())
     }
 
-    /// Enqueues a task message on `queue` (LPUSH).
-    pub async fn push(&mut self, queue: &str, raw: &str) -> Result<()> {
-        let key = keys::pending(queue);
-        run::<i64>(
-            &mut self.conn,
-            redis::cmd("LPUSH").arg(&key).arg(raw),
-            "LPUSH",
-            &key,
-        )
-        .await
-        .map(|_| ())
-    }
-
     /// Completes a task message taken from `queue` (LREM from active).
     pub async fn ack(&mut self, queue: &str, raw: &str) -> Result<usize> {
         let key = keys::active(queue);
@@ -340,90 +435,14 @@ impl Store {
         .await
     }
 
-    /// Withdraws a task message from `queue` wherever it is (pending, or
-    /// taken and active): its work went back to the coordinator.
-    pub async fn withdraw(&mut self, queue: &str, raw: &str) -> Result<usize> {
-        let key = keys::pending(queue);
-        let pending: usize = run(
-            &mut self.conn,
-            redis::cmd("LREM").arg(&key).arg(1).arg(raw),
-            "LREM",
-            &key,
-        )
-        .await?;
-        Ok(pending + self.ack(queue, raw).await?)
-    }
-
-    /// A job's result hash, opened at arrival.
-    pub async fn open_result(
-        &mut self,
-        task_id: &str,
-        description: &str,
-        at_ns: u64,
-    ) -> Result<()> {
-        let key = keys::result(task_id);
-        let fields = [
-            ("task_id", task_id.to_string()),
-            ("status", "pending".to_string()),
-            ("description", description.to_string()),
-            ("started_at", at_ns.to_string()),
-        ];
-        run(
-            &mut self.conn,
-            redis::cmd("HSET").arg(&key).arg(&fields[..]),
-            "HSET",
-            &key,
-        )
-        .await
-        .map(|_: i64| ())
-    }
-
-    /// A log line of a job (a domain's result, say).
-    pub async fn log(&mut self, task_id: &str, line: &str) -> Result<()> {
-        let key = keys::logs(task_id);
-        run(
-            &mut self.conn,
-            redis::cmd("RPUSH").arg(&key).arg(line),
-            "RPUSH",
-            &key,
-        )
-        .await
-        .map(|_: i64| ())
-    }
-
-    /// A job's final result: status, output (the aggregated output of §5),
-    /// completion time; announced on the job's channel.
-    pub async fn close_result(
-        &mut self,
-        task_id: &str,
-        status: &str,
-        output: &str,
-        at_ns: u64,
-    ) -> Result<()> {
-        let key = keys::result(task_id);
-        let fields = [
-            ("status", status.to_string()),
-            ("output", output.to_string()),
-            ("error", String::new()),
-            ("completed_at", at_ns.to_string()),
-        ];
+    /// Applies `writes` in order, in one pipeline.
+    pub async fn apply(&mut self, writes: &[Write]) -> Result<()> {
         let mut pipe = redis::pipe();
-        pipe.cmd("HSET").arg(&key).arg(&fields[..]).ignore();
-        pipe.cmd("PUBLISH").arg(&key).arg(status).ignore();
-        self.pipe(&pipe, "HSET/PUBLISH", &key).await
-    }
-
-    /// Announces on a domain's notification channel.
-    pub async fn notify(&mut self, domain: &str, message: &str) -> Result<()> {
-        let key = keys::notifications(domain);
-        run(
-            &mut self.conn,
-            redis::cmd("PUBLISH").arg(&key).arg(message),
-            "PUBLISH",
-            &key,
-        )
-        .await
-        .map(|_: i64| ())
+        for w in writes {
+            w.append(&mut pipe);
+        }
+        self.pipe(&pipe, "pipeline of writes", "tasks:*/results:*")
+            .await
     }
 
     /// The lists of `queues` that still hold messages, and every result

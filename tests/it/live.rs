@@ -308,3 +308,21 @@ fn a_partition_cannot_run_live_and_says_so() {
     assert!(err.contains("fault[0] is a partition"), "{err}");
     assert!(err.contains("esa-sim run"), "{err}");
 }
+
+#[test]
+fn a_speed_that_shrinks_delays_below_a_timer_tick_is_warned_about() {
+    let url = format!("redis://127.0.0.1:{}", free_port());
+    let dir = tempfile::tempdir().unwrap();
+    let out_dir = dir.path().join("out");
+    let args = ["live", "scenarios/baseline.toml", "--redis", &url, "-q"];
+    let out = run(
+        &[&args[..], &["--out", out_dir.to_str().unwrap()]].concat(),
+        2,
+    );
+    let err = stderr(&out);
+    assert!(
+        err.contains("warning: at --speed 100, org.hop_latency = 2ms lasts 20 µs of real time"),
+        "{err}"
+    );
+    assert!(err.contains("--speed 2 or less"), "{err}");
+}
