@@ -140,6 +140,7 @@ impl Driver {
         for a in 0..agents {
             driver.start_crew(AgentIdx(a as u16)).await?;
         }
+        // Time 0 is when every process is up (crews only use the speed).
         driver.clock = Clock::start(speed);
         driver.next_arrival = (driver.parts.loads.iter_mut())
             .map(|l| l.next_arrival())
