@@ -22,7 +22,7 @@ Examples:
   esa-sim live scenarios/mmc-live.toml --redis redis://127.0.0.1:6390 --speed 100
   esa-sim run scenarios/mmc-live.toml -q --out /tmp/sim && \\
     esa-sim live scenarios/mmc-live.toml --redis redis://127.0.0.1:6390 -q --out /tmp/live && \\
-    esa-sim compare /tmp/sim /tmp/live
+    esa-sim compare /tmp/sim /tmp/live --scenario scenarios/mmc-live.toml
 
 The run takes (duration + drain) ÷ speed of real time at most; it stops once
 load has ended and every job has its result. It clears the protocol's keys

@@ -165,6 +165,19 @@ fn mmc_live_agrees_with_erlang_c_and_with_its_simulation_and_loses_nothing() {
         ],
         0,
     );
+    // Side by side with `compare`, within the sim-vs-live tolerances of
+    // the scenario's [compare] table.
+    let compared = run(
+        &[
+            "compare",
+            sim.to_str().unwrap(),
+            live.to_str().unwrap(),
+            "--scenario",
+            "scenarios/mmc-live.toml",
+        ],
+        0,
+    );
+    assert!(super::stdout(&compared).contains("0 regressions"));
     let (l, s) = (read_summary(&live), read_summary(&sim));
     let arrived = l["jobs_all"]["arrived"].as_u64().unwrap();
     assert_eq!(
