@@ -770,11 +770,14 @@ impl ProgressView {
             )
         });
         bar.set_position(p.now.as_nanos() / 1_000_000);
+        let events = match p.events {
+            n if n < 1_000_000 => format!("{n} events"),
+            n => format!("{:.1} M events", n as f64 / 1e6),
+        };
         bar.set_message(format!(
-            "{} of {} · {:.1} M events",
+            "{} of {} · {events}",
             fmt_ns(p.now.as_nanos() as f64),
             fmt_ns(p.end.as_nanos() as f64),
-            p.events as f64 / 1e6
         ));
     }
 
