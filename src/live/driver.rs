@@ -156,7 +156,7 @@ impl Driver {
             // Timers and reports take turns in bounded batches, so neither
             // starves the other when the run falls behind real time.
             let fired = self.fire_due(BATCH).await?;
-            let reported = self.take_reports(BATCH).await?;
+            let reported = self.take_reports(BATCH)?;
             let now = self.clock.now();
             if now >= self.parts.hard_end || self.load_done(now) {
                 break;
@@ -176,7 +176,7 @@ impl Driver {
             tokio::select! {
                 report = self.inbox.recv() => {
                     let report = report.expect("the driver holds a sender");
-                    self.on_report(report).await?;
+                    self.on_report(report)?;
                 }
                 _ = tokio::time::sleep_until(wake) => {}
             }
@@ -223,12 +223,12 @@ impl Driver {
             self.next_fault += 1;
             self.apply_fault(now, i, start).await?;
         } else if let Some(load) = self.due_arrival(now) {
-            self.arrive(now, load).await?;
+            self.arrive(now, load);
         } else if let Some((&key, _)) = self.mail.iter().next().filter(|(k, _)| k.0 <= now) {
             let msg = self.mail.remove(&key).expect("present");
-            self.deliver(now, msg).await?;
+            self.deliver(now, msg);
         } else if self.parts.core.next_deadline().is_some_and(|d| d <= now) {
-            self.input(now, Input::Tick).await?;
+            self.input(now, Input::Tick);
         } else {
             return Ok(false);
         }
@@ -236,10 +236,10 @@ impl Driver {
     }
 
     /// Up to `most` reports already waiting; how many.
-    async fn take_reports(&mut self, most: usize) -> Result<usize, LiveError> {
+    fn take_reports(&mut self, most: usize) -> Result<usize, LiveError> {
         for taken in 0..most {
             match self.inbox.try_recv() {
-                Ok(report) => self.on_report(report).await?,
+                Ok(report) => self.on_report(report)?,
                 Err(_) => return Ok(taken),
             }
         }
@@ -260,15 +260,16 @@ impl Driver {
         let _ = self.writes.send(write);
     }
 
-    /// Feeds the core one input and carries out what it decides.
-    async fn input(&mut self, now: SimInstant, input: Input<'_>) -> Result<(), LiveError> {
+    /// Feeds the core one input and carries out what it decides. Nothing
+    /// here waits: Redis writes go to the writer task.
+    fn input(&mut self, now: SimInstant, input: Input<'_>) {
         self.inputs += 1;
         self.parts.recorder.advance_to(now, &self.parts.core);
         self.parts.core.handle(now, input);
-        self.drain(now).await
+        self.drain(now);
     }
 
-    async fn arrive(&mut self, now: SimInstant, load: usize) -> Result<(), LiveError> {
+    fn arrive(&mut self, now: SimInstant, load: usize) {
         let (_, task) = self.next_arrival[load].expect("due");
         self.next_arrival[load] = self.parts.loads[load].next_arrival();
         let n = self.parts.core.jobs_arrived();
@@ -289,11 +290,11 @@ impl Driver {
             class: task,
             external: ExternalId(uuid.as_u128()),
         };
-        self.input(now, Input::Arrival(job)).await
+        self.input(now, Input::Arrival(job));
     }
 
     /// Carries out the core's commands and records its observations.
-    async fn drain(&mut self, now: SimInstant) -> Result<(), LiveError> {
+    fn drain(&mut self, now: SimInstant) {
         while let Some(action) = self.parts.core.poll_action() {
             match action {
                 Action::Command(Command::Send { before, msg, .. }) => {
@@ -303,52 +304,47 @@ impl Driver {
                 }
                 Action::Command(Command::StartWork {
                     agent, work, token, ..
-                }) => self.start_work(now, agent, work, token).await?,
+                }) => self.start_work(now, agent, work, token),
                 Action::Observation(o) => {
                     self.parts.recorder.observe(now, &o);
-                    self.publish(now, &o).await?;
+                    self.publish(now, &o);
                 }
             }
         }
-        Ok(())
     }
 
     /// A message arrives: a subtask travels through its domain's Redis
     /// list; a domain result completes the coordinator's subtask message.
-    async fn deliver(&mut self, now: SimInstant, msg: Msg) -> Result<(), LiveError> {
+    fn deliver(&mut self, now: SimInstant, msg: Msg) {
         match msg {
-            Msg::Subtask(sub) => self.push_subtask(now, sub).await,
+            Msg::Subtask(sub) => self.push_subtask(now, sub),
             Msg::DomainResult(sub) => {
                 if let Some((domain, raw)) = self.subtasks.remove(&u64::from(sub)) {
                     let id = self.domain_ids[domain.0 as usize].clone();
                     self.write(Write::Ack { queue: id, raw });
                 }
-                self.input(now, Input::Deliver(msg)).await
+                self.input(now, Input::Deliver(msg));
             }
-            Msg::Enqueue(_) | Msg::WorkResult { .. } => self.input(now, Input::Deliver(msg)).await,
+            Msg::Enqueue(_) | Msg::WorkResult { .. } => self.input(now, Input::Deliver(msg)),
         }
     }
 
-    async fn push_subtask(&mut self, now: SimInstant, sub: SubKey) -> Result<(), LiveError> {
+    fn push_subtask(&mut self, now: SimInstant, sub: SubKey) {
         let Some((job, domain)) = self.parts.core.sub_info(sub) else {
-            return Ok(());
+            return;
         };
         let context = Context {
             subtask: Some(sub.into()),
             ..Context::default()
         };
-        let destination = self.domain_ids[domain.0 as usize].clone();
-        let message = self.message(now, job, "orchestrator", destination, context);
-        let id = self.domain_ids[domain.0 as usize].clone();
-        self.write(Write::Push {
-            queue: id,
-            raw: message.to_json(),
-        });
-        Ok(())
+        let queue = self.domain_ids[domain.0 as usize].clone();
+        let message = self.message(now, job, "orchestrator", queue.clone(), context);
+        let raw = message.to_json();
+        self.write(Write::Push { queue, raw });
     }
 
-    /// A coordinator took a subtask: the core's coordinator plans it.
-    async fn on_report(&mut self, report: Report) -> Result<(), LiveError> {
+    /// What a coordinator or worker task reports, fed to the core.
+    fn on_report(&mut self, report: Report) -> Result<(), LiveError> {
         let now = self.clock.now();
         match report {
             Report::Subtask { domain, raw } => {
@@ -358,33 +354,36 @@ impl Driver {
                     return Ok(());
                 };
                 self.subtasks.insert(sub, (domain, raw));
-                self.input(now, Input::Deliver(Msg::Subtask(SubKey::from(sub))))
-                    .await
+                self.input(now, Input::Deliver(Msg::Subtask(SubKey::from(sub))));
+                Ok(())
             }
             Report::Done {
                 agent,
                 epoch,
                 raw,
                 message,
-            } => self.on_done(now, agent, epoch, raw, message).await,
+            } => {
+                self.on_done(now, agent, epoch, raw, message);
+                Ok(())
+            }
             Report::Failed(e) => Err(e.into()),
         }
     }
 
-    async fn on_done(
+    fn on_done(
         &mut self,
         now: SimInstant,
         agent: AgentIdx,
         epoch: u32,
         raw: String,
         message: Box<TaskMessage>,
-    ) -> Result<(), LiveError> {
+    ) {
         if epoch != self.agent_faults[agent.0 as usize].epoch {
-            return Ok(()); // served by a process that has crashed since
+            return; // served by a process that has crashed since
         }
         let ctx = &message.payload.context;
         let (Some(work), Some(token)) = (ctx.work, ctx.token) else {
-            return Ok(());
+            return;
         };
         let (ok, busy_ns) = (ctx.ok.unwrap_or(false), ctx.service_ns.unwrap_or(0));
         if self.works.get(&work).is_some_and(|(_, r)| *r == raw) {
@@ -404,26 +403,20 @@ impl Driver {
             token,
             ok,
         };
-        self.input(now, done).await
+        self.input(now, done);
     }
 
     /// The core starts an attempt on `agent`: its service time and outcome
     /// are drawn as the simulation draws them, and the work item travels to
     /// the agent's list.
-    async fn start_work(
-        &mut self,
-        now: SimInstant,
-        agent: AgentIdx,
-        work: WorkKey,
-        token: u32,
-    ) -> Result<(), LiveError> {
+    fn start_work(&mut self, now: SimInstant, agent: AgentIdx, work: WorkKey, token: u32) {
         let i = agent.0 as usize;
         let service = self.parts.services[i]
             .as_mut()
             .expect("work starts on a worker");
         let (busy_ns, ok) = service.draw(&self.agent_faults[i]);
         let Some(info) = self.parts.core.work_info(work) else {
-            return Ok(());
+            return;
         };
         let context = Context {
             work: Some(work.into()),
@@ -439,7 +432,6 @@ impl Driver {
         self.works.insert(work.into(), (agent, raw.clone()));
         let queue = self.agent_ids[i].clone();
         self.write(Write::Push { queue, raw });
-        Ok(())
     }
 
     fn message(
@@ -472,7 +464,7 @@ impl Driver {
 
     /// What Redis must reflect of an observation: results, logs, and
     /// work withdrawn from an agent whose attempt was requeued.
-    async fn publish(&mut self, now: SimInstant, o: &Observation) -> Result<(), LiveError> {
+    fn publish(&mut self, now: SimInstant, o: &Observation) {
         match *o {
             Observation::JobResult {
                 job,
@@ -514,7 +506,6 @@ impl Driver {
             }
             _ => {}
         }
-        Ok(())
     }
 
     /// D9 reads every worker's heartbeat key: a live key is a beat, sent
@@ -541,7 +532,7 @@ impl Driver {
             }
             self.fed_beat[i] = Some(at);
             let agent = AgentIdx(i as u16);
-            self.input(now, Input::Heartbeat { agent, at }).await?;
+            self.input(now, Input::Heartbeat { agent, at });
         }
         Ok(())
     }
@@ -611,8 +602,7 @@ impl Driver {
                                 domain: d,
                                 on: start,
                             },
-                        )
-                        .await?;
+                        );
                     }
                 }
             }
@@ -621,14 +611,11 @@ impl Driver {
         Ok(())
     }
 
+    /// Counts a crash or heartbeat loss of `agent` in or out; the count of
+    /// its kind after.
     fn silence(&mut self, now: SimInstant, agent: AgentIdx, crash: bool, start: bool) -> u32 {
-        let f = &mut self.agent_faults[agent.0 as usize];
-        let was_silent = f.silent();
-        let active = f.count_silence(crash, start);
-        if start && !was_silent {
-            self.parts.recorder.on_silenced(now, agent);
-        }
-        active
+        let recorder = &mut self.parts.recorder;
+        self.agent_faults[agent.0 as usize].count_silence((now, agent), crash, start, recorder)
     }
 
     async fn crash(
@@ -649,14 +636,16 @@ impl Driver {
                 self.parts.recorder.advance_to(now, core);
                 self.parts.recorder.on_agent_down(now, agent, domain, busy);
             }
-            self.input(now, Input::AgentDown(agent)).await
+            self.input(now, Input::AgentDown(agent));
+            Ok(())
         } else if !start && active == 0 {
-            self.input(now, Input::AgentUp(agent)).await?;
+            self.input(now, Input::AgentUp(agent));
             self.start_crew(agent).await?;
             // A restarted worker registers with its first beat, which
             // start_crew has just written: D9 hears of it now.
             self.fed_beat[agent.0 as usize] = Some(now);
-            self.input(now, Input::Heartbeat { agent, at: now }).await
+            self.input(now, Input::Heartbeat { agent, at: now });
+            Ok(())
         } else {
             Ok(())
         }
@@ -678,7 +667,7 @@ impl Driver {
         while !self.works.is_empty() && self.clock.real_elapsed() < settle_until {
             let wait = tokio::time::sleep(Duration::from_millis(20));
             tokio::select! {
-                Some(report) = self.inbox.recv() => self.on_report(report).await?,
+                Some(report) = self.inbox.recv() => self.on_report(report)?,
                 _ = wait => {}
             }
         }

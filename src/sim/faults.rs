@@ -7,6 +7,7 @@ use rand::seq::index::sample;
 
 use super::rng::stream;
 use crate::core::{AgentIdx, DomainIdx, Node};
+use crate::metrics::Recorder;
 use crate::org::Org;
 use crate::scenario::suggest;
 use crate::scenario::{is_orchestrator, FaultKind, FaultTarget, Scenario, ScenarioError};
@@ -251,9 +252,20 @@ impl AgentFaults {
         self.crashes > 0 || self.heartbeat_losses > 0
     }
 
-    /// Counts a silencing fault in or out; returns the count after the
-    /// change.
-    pub fn count_silence(&mut self, crash: bool, start: bool) -> u32 {
+    /// Counts a crash (`crash`) or heartbeat loss of `agent` in or out at
+    /// `t`; returns the count of its kind after the change. When it
+    /// silences an agent that was beating, `recorder` hears of it (what
+    /// detection and re-dispatch times count from).
+    pub fn count_silence(
+        &mut self,
+        (t, agent): (SimInstant, AgentIdx),
+        crash: bool,
+        start: bool,
+        recorder: &mut Recorder,
+    ) -> u32 {
+        if start && !self.silent() {
+            recorder.on_silenced(t, agent);
+        }
         let count = if crash {
             &mut self.crashes
         } else {

@@ -621,7 +621,8 @@ impl Sim {
     /// A crash starts or ends; the process goes down with the first active
     /// crash and comes back up with the last one's end.
     fn crash(&mut self, t: SimInstant, agent: AgentIdx, start: bool) {
-        let active = self.count_silence(t, agent, true, start);
+        let f = &mut self.agent_faults[agent.0 as usize];
+        let active = f.count_silence((t, agent), true, start, &mut self.recorder);
         if start && active == 1 {
             self.agent_faults[agent.0 as usize].epoch += 1;
             let domain = (self.core.config())
@@ -637,19 +638,6 @@ impl Sim {
             self.core.handle(t, Input::AgentUp(agent));
             self.start_beats(t, agent);
         }
-    }
-
-    /// Counts a crash or heartbeat loss of `agent` in or out (returns the
-    /// count of its kind after); tells the recorder when it silences an
-    /// agent that was beating.
-    fn count_silence(&mut self, t: SimInstant, agent: AgentIdx, crash: bool, start: bool) -> u32 {
-        let f = &mut self.agent_faults[agent.0 as usize];
-        let was_silent = f.silent();
-        let active = f.count_silence(crash, start);
-        if start && !was_silent {
-            self.recorder.on_silenced(t, agent);
-        }
-        active
     }
 
     /// The agent's beats stop: the core hears of the last one that got
@@ -709,7 +697,8 @@ impl Sim {
     /// A heartbeat loss starts or ends; beats stop with the first active
     /// loss and get through again after the last one's end.
     fn lose_heartbeats(&mut self, t: SimInstant, agent: AgentIdx, start: bool) {
-        let active = self.count_silence(t, agent, false, start);
+        let f = &mut self.agent_faults[agent.0 as usize];
+        let active = f.count_silence((t, agent), false, start, &mut self.recorder);
         match (start, active) {
             (true, 1) => self.stop_beats(t, agent),
             (false, 0) => self.start_beats(t, agent),
