@@ -3,7 +3,8 @@
 //!
 //! The pipeline is `scenario` (parse + validate) → `org` (resolve the
 //! organisation) → `sim` (driver: clock, events, randomness) around `core`
-//! (the org's sans-IO logic) → `metrics` → `slo` → `report`; `compare` judges two results against each
+//! (the org's sans-IO logic) → `metrics` → `slo` → `report`; `realtime` is D4's connection and
+//! message model, run by the sim beside the core; `compare` judges two results against each
 //! other (CI regression).
 
 pub mod bench;
@@ -15,6 +16,7 @@ pub mod live;
 pub mod many;
 pub mod metrics;
 pub mod org;
+pub mod realtime;
 pub mod report;
 pub mod scenario;
 pub mod sim;

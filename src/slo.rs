@@ -3,7 +3,7 @@
 //! canonical unit (ns, jobs/min, fraction, count).
 
 use crate::metrics::summary::{
-    ClassSummary, DomainSummary, Latency, QueueWait, SloVerdict, Summary,
+    ClassSummary, DomainSummary, Latency, QueueWait, RealtimeSummary, SloVerdict, Summary,
 };
 use crate::org::Org;
 use crate::scenario::{
@@ -126,6 +126,8 @@ struct Block<'a> {
     utilization: Option<f64>,
     lost_jobs: Option<u64>,
     recovery_time_ns: Option<u64>,
+    /// The D4 model's figures: the whole run's, when it has them.
+    realtime: Option<&'a RealtimeSummary>,
 }
 
 impl<'a> From<&'a Summary> for Block<'a> {
@@ -140,6 +142,7 @@ impl<'a> From<&'a Summary> for Block<'a> {
             utilization: Some(s.utilization),
             lost_jobs: Some(s.jobs.lost),
             recovery_time_ns: s.recovery_time_ns,
+            realtime: s.realtime.as_ref(),
         }
     }
 }
@@ -156,6 +159,7 @@ impl<'a> From<&'a DomainSummary> for Block<'a> {
             utilization: Some(d.utilization),
             lost_jobs: None,
             recovery_time_ns: None,
+            realtime: None,
         }
     }
 }
@@ -172,6 +176,7 @@ impl<'a> From<&'a ClassSummary> for Block<'a> {
             utilization: None,
             lost_jobs: None,
             recovery_time_ns: None,
+            realtime: None,
         }
     }
 }
@@ -199,6 +204,49 @@ fn figure(metric: SloMetric, b: Block) -> Option<f64> {
         SloMetric::RecoveryTime => b.recovery_time_ns.map(|ns| ns as f64),
         SloMetric::QueueWaitMean => wait_mean(b.queue_wait_ns),
         SloMetric::Utilization => b.utilization,
+        SloMetric::ConnectionsPeak
+        | SloMetric::ConnectionsRefused
+        | SloMetric::Uptime
+        | SloMetric::DeliveryLatencyMean
+        | SloMetric::DeliveryLatencyP99
+        | SloMetric::MessagesDropped
+        | SloMetric::ReconnectTimeP99
+        | SloMetric::ConnectionRecoveryTime => realtime(metric, b.realtime?),
+    }
+}
+
+/// A D4 metric. `None` for a latency with nothing delivered, an uptime
+/// with no client wanting a connection, a reconnect time with nothing
+/// dropped, and a recovery that did not happen; else the figure.
+fn realtime(metric: SloMetric, r: &RealtimeSummary) -> Option<f64> {
+    let d = &r.delivery_latency_ns;
+    match metric {
+        SloMetric::ConnectionsPeak => Some(r.connections_peak as f64),
+        SloMetric::ConnectionsRefused => Some(r.connections_refused as f64),
+        SloMetric::Uptime => r.uptime,
+        SloMetric::DeliveryLatencyMean => (d.count > 0).then_some(d.mean),
+        SloMetric::DeliveryLatencyP99 => (d.count > 0).then_some(d.p99 as f64),
+        SloMetric::MessagesDropped => Some(r.messages_dropped as f64),
+        SloMetric::ReconnectTimeP99 => {
+            let w = &r.reconnect_time_ns;
+            Some(if w.count > 0 { w.p99 as f64 } else { 0.0 })
+        }
+        SloMetric::ConnectionRecoveryTime => r.recovery_time_ns.map(|ns| ns as f64),
+        SloMetric::Throughput
+        | SloMetric::LatencyMean
+        | SloMetric::LatencyP50
+        | SloMetric::LatencyP90
+        | SloMetric::LatencyP95
+        | SloMetric::LatencyP99
+        | SloMetric::LatencyP999
+        | SloMetric::LatencyMax
+        | SloMetric::Completion
+        | SloMetric::FailedJobs
+        | SloMetric::PartialJobs
+        | SloMetric::LostJobs
+        | SloMetric::RecoveryTime
+        | SloMetric::QueueWaitMean
+        | SloMetric::Utilization => None,
     }
 }
 
@@ -222,7 +270,15 @@ fn latency(metric: SloMetric, l: &Latency) -> Option<f64> {
         | SloMetric::LostJobs
         | SloMetric::RecoveryTime
         | SloMetric::QueueWaitMean
-        | SloMetric::Utilization => None,
+        | SloMetric::Utilization
+        | SloMetric::ConnectionsPeak
+        | SloMetric::ConnectionsRefused
+        | SloMetric::Uptime
+        | SloMetric::DeliveryLatencyMean
+        | SloMetric::DeliveryLatencyP99
+        | SloMetric::MessagesDropped
+        | SloMetric::ReconnectTimeP99
+        | SloMetric::ConnectionRecoveryTime => None,
     }
 }
 

@@ -50,7 +50,7 @@ fn figures(s: &Summary) -> Vec<Figure> {
     let mut out = Vec::new();
     for scope in scopes(s) {
         for (_, metric) in SloMetric::ALL {
-            if scope.rejects(metric).is_some() {
+            if scope.rejects(metric).is_some() || (metric.is_realtime() && s.realtime.is_none()) {
                 continue;
             }
             out.push(Figure {

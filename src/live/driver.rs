@@ -86,6 +86,11 @@ impl Driver {
     pub async fn start(scenario: &Scenario, url: &str, speed: f64) -> Result<Driver, LiveError> {
         let (parts, org) = Parts::build(scenario)?;
         unsupported_faults(&parts.faults)?;
+        if scenario.realtime.is_some() {
+            return Err(LiveError::Unsupported(
+                "the scenario has [[connections]]: `live` drives the job protocol of esa-org.md §5 and has no WebSocket gateways to hold D4's connections yet; run it with `esa-sim run`".into(),
+            ));
+        }
         let mut store = Store::connect(url).await?;
         store.clear().await?;
         store.register(&registry(&org)).await?;

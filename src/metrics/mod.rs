@@ -35,7 +35,7 @@ pub fn histogram_max_ns(horizon: SimInstant) -> u64 {
 }
 
 /// A histogram tracking 1 ns ..= `max_ns` to 3 significant digits.
-fn histogram(max_ns: u64) -> Histogram<u64> {
+pub(crate) fn histogram(max_ns: u64) -> Histogram<u64> {
     // Bounds are valid for any max_ns >= 2: HIST_MIN_MAX_NS guarantees it.
     Histogram::new_with_bounds(1, max_ns.max(HIST_MIN_MAX_NS), 3)
         .expect("1 ..= max_ns >= 30 d are valid histogram bounds")
@@ -157,6 +157,8 @@ pub struct Recorder {
     stranded: Stranded,
     ok_during: u64,
     ok_after: u64,
+    /// The D4 model's rows, one per interval (set by the sim at the end).
+    realtime_series: Option<Vec<crate::realtime::RtRow>>,
 }
 
 impl Recorder {
@@ -226,6 +228,7 @@ impl Recorder {
             stranded: Stranded::default(),
             ok_during: 0,
             ok_after: 0,
+            realtime_series: None,
         }
     }
 
@@ -382,6 +385,15 @@ impl Recorder {
         });
         self.interval_log.push(start, end, &self.bucket_latency);
         self.bucket_latency.reset();
+    }
+
+    /// The D4 model's time-series rows, aligned with [`Recorder::series`].
+    pub fn set_realtime_series(&mut self, rows: Vec<crate::realtime::RtRow>) {
+        self.realtime_series = Some(rows);
+    }
+
+    pub fn realtime_series(&self) -> Option<&[crate::realtime::RtRow]> {
+        self.realtime_series.as_deref()
     }
 
     /// The latency histogram of every interval, encoded.
@@ -608,6 +620,7 @@ impl Recorder {
             priorities: self.classes.by_priority(window_s),
             loads: self.classes.by_load(window_s),
             agents: self.agent_summaries(core),
+            realtime: None,
             slo: Vec::new(),
             passed: true,
         }
@@ -770,14 +783,14 @@ fn counts(arrived: u64, statuses: &[u64; 4], in_flight: u64) -> JobCounts {
 /// Records `value`; one above the histogram's range is clamped to its
 /// highest value and counted in `saturated`, never dropped silently.
 #[inline]
-fn record(h: &mut Histogram<u64>, value: u64, saturated: &mut u64) {
+pub(crate) fn record(h: &mut Histogram<u64>, value: u64, saturated: &mut u64) {
     if h.record(value).is_err() {
         *saturated += 1;
         h.saturating_record(value);
     }
 }
 
-fn ratio(a: f64, b: f64) -> f64 {
+pub(crate) fn ratio(a: f64, b: f64) -> f64 {
     if b > 0.0 {
         a / b
     } else {
@@ -798,7 +811,7 @@ pub fn quantile(h: &Histogram<u64>, q: f64) -> u64 {
     }
 }
 
-fn latency_of(h: &Histogram<u64>, sum: u128) -> Latency {
+pub(crate) fn latency_of(h: &Histogram<u64>, sum: u128) -> Latency {
     let n = h.len();
     Latency {
         count: n,
@@ -816,7 +829,7 @@ fn latency_of(h: &Histogram<u64>, sum: u128) -> Latency {
     }
 }
 
-fn wait_of(h: &Histogram<u64>, sum: u128) -> QueueWait {
+pub(crate) fn wait_of(h: &Histogram<u64>, sum: u128) -> QueueWait {
     let n = h.len();
     QueueWait {
         count: n,

@@ -89,6 +89,9 @@ pub struct Summary {
     /// Measured jobs by the `[[load]]` that drew them, in scenario order.
     pub loads: OrderedMap<ClassSummary>,
     pub agents: OrderedMap<AgentSummary>,
+    /// The D4 model's figures; only in a scenario with `[[connections]]`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub realtime: Option<RealtimeSummary>,
     pub slo: Vec<SloVerdict>,
     pub passed: bool,
 }
@@ -303,4 +306,100 @@ pub struct BalancingStats {
     pub shed: u64,
     /// Slots the CEO added (level 4, `add-slots`).
     pub slots_added: u64,
+}
+
+/// D4 real-time communications: connections, uptime, deliveries and
+/// recovery from gateway crashes (DESIGN.md §11). Message figures count
+/// messages sent in the measured window; connection figures cover the
+/// whole run, uptime the measured window.
+#[derive(Clone, Debug, DeriveSerialize, serde::Deserialize)]
+pub struct RealtimeSummary {
+    /// Client sessions started (connections wanted), warm-up included.
+    pub sessions: u64,
+    /// Connections established (first connects and reconnects).
+    pub connections_opened: u64,
+    /// The most connections open at once.
+    pub connections_peak: u64,
+    pub connections_at_end: u64,
+    /// Connections cut by a gateway crash.
+    pub connections_dropped: u64,
+    /// Attempts refused because no live gateway had room.
+    pub connections_refused: u64,
+    /// Connected time ÷ (connected + disconnected time) of clients that
+    /// wanted a connection, over the measured window; `null` if no client
+    /// wanted one then.
+    pub uptime: Option<f64>,
+    /// Client-seconds connected and wanted but disconnected in the window.
+    pub connected_client_s: f64,
+    pub disconnected_client_s: f64,
+    /// Send → delivery, per recipient.
+    pub delivery_latency_ns: Latency,
+    /// Drop → connected again, per dropped connection.
+    pub reconnect_time_ns: QueueWait,
+    /// Deliveries given up: `messages.dropped_*` summed.
+    pub messages_dropped: u64,
+    pub messages: MessageCounts,
+    /// Every message of the run, warm-up included (conservation checks).
+    pub messages_all: MessageCounts,
+    /// The longest time from a gateway crash until 99 % of the connections
+    /// it dropped were back (or their sessions ended): 0 with no crash
+    /// that dropped any, `null` when one had not recovered by the end.
+    pub recovery_time_ns: Option<u64>,
+    pub crashes: Vec<GatewayCrash>,
+    pub gateways: OrderedMap<GatewaySummary>,
+}
+
+/// What became of messages and of each recipient's copy. Every message
+/// is routed, dropped at the router or still there at the end; every copy
+/// is delivered, dropped or still pending at the end.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, DeriveSerialize, serde::Deserialize)]
+pub struct MessageCounts {
+    pub sent: u64,
+    pub routed: u64,
+    /// Router queue full (`org.queue_capacity`) or a router error.
+    pub dropped_router_full: u64,
+    pub dropped_router_error: u64,
+    pub in_router_at_end: u64,
+    /// Routed with nobody to receive it (no client present).
+    pub no_recipients: u64,
+    /// Recipient copies made when messages were routed.
+    pub copies: u64,
+    pub delivered: u64,
+    /// Of `delivered`: held while the recipient was disconnected.
+    pub delivered_on_reconnect: u64,
+    pub dropped_ttl: u64,
+    /// The recipient's session ended while it was disconnected.
+    pub dropped_recipient_left: u64,
+    /// The recipient's mailbox held `realtime.max_pending` already.
+    pub dropped_mailbox_full: u64,
+    pub pending_at_end: u64,
+}
+
+impl MessageCounts {
+    /// Deliveries given up, for whatever reason.
+    pub fn dropped(&self) -> u64 {
+        self.dropped_router_full
+            + self.dropped_router_error
+            + self.dropped_ttl
+            + self.dropped_recipient_left
+            + self.dropped_mailbox_full
+    }
+}
+
+/// One gateway crash and its recovery.
+#[derive(Clone, Debug, DeriveSerialize, serde::Deserialize)]
+pub struct GatewayCrash {
+    pub gateway: String,
+    pub at_ns: u64,
+    pub dropped: u64,
+    /// Until 99 % of `dropped` were back; `null`: not by the end.
+    pub recovery_ns: Option<u64>,
+}
+
+#[derive(Clone, Copy, Debug, DeriveSerialize, serde::Deserialize)]
+pub struct GatewaySummary {
+    pub max_connections: u32,
+    pub connections_peak: u64,
+    pub connections_at_end: u64,
+    pub dropped: u64,
 }

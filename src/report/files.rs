@@ -48,8 +48,12 @@ impl Reporter for TimeseriesCsv {
         header.extend(domains.iter().map(|(id, _)| format!("{id}_queue")));
         header.extend(domains.iter().map(|(id, _)| format!("{id}_util")));
         header.extend(["esc_l1", "esc_l2", "esc_l3", "esc_l4", "moved", "shed"].map(String::from));
+        let realtime = report.recorder.realtime_series();
+        if realtime.is_some() {
+            header.extend(REALTIME_COLUMNS.map(String::from));
+        }
         w.write_record(&header)?;
-        for r in report.recorder.series() {
+        for (i, r) in report.recorder.series().iter().enumerate() {
             let mut rec = vec![
                 r.start_ns.to_string(),
                 r.end_ns.to_string(),
@@ -66,10 +70,39 @@ impl Reporter for TimeseriesCsv {
             rec.extend(r.escalations.iter().map(|e| e.to_string()));
             rec.push(r.moved.to_string());
             rec.push(r.shed.to_string());
+            if let Some(rows) = realtime {
+                let span_s = (r.end_ns - r.start_ns).max(1) as f64 / 1e9;
+                rec.extend(realtime_cells(rows.get(i), span_s));
+            }
             w.write_record(&rec)?;
         }
         w.flush()
     }
+}
+
+/// The D4 model's columns, after the job columns, in a run with
+/// `[[connections]]`.
+const REALTIME_COLUMNS: [&str; 7] = [
+    "connections",
+    "clients_offline",
+    "messages_sent",
+    "messages_per_s",
+    "deliveries",
+    "deliveries_dropped",
+    "delivery_p99_ns",
+];
+
+fn realtime_cells(row: Option<&crate::realtime::RtRow>, span_s: f64) -> Vec<String> {
+    let row = row.cloned().unwrap_or_default();
+    vec![
+        row.connections.to_string(),
+        row.offline.to_string(),
+        row.sent.to_string(),
+        format!("{:.3}", row.sent as f64 / span_s),
+        row.delivered.to_string(),
+        row.dropped.to_string(),
+        row.delivery_p99_ns.to_string(),
+    ]
 }
 
 /// `latency.hgrm`: HdrHistogram's percentile-distribution text, values in

@@ -22,6 +22,7 @@ impl Reporter for TextSummary {
         busiest(s, out)?;
         faults(s, out)?;
         balancing(s, out)?;
+        realtime(s, out)?;
         domains(s, out)?;
         priorities(s, out)?;
         slo_table(&s.slo, out)?;
@@ -163,6 +164,56 @@ fn busiest(s: &Summary, out: &mut dyn Write) -> io::Result<()> {
         })
         .collect();
     writeln!(out, "busiest     {}", top.join(" · "))
+}
+
+/// D4: connections, deliveries and gateway crashes, in a run with
+/// `[[connections]]`.
+fn realtime(s: &Summary, out: &mut dyn Write) -> io::Result<()> {
+    let Some(r) = &s.realtime else {
+        return Ok(());
+    };
+    let uptime = r
+        .uptime
+        .map_or_else(|| "n/a".to_string(), |u| format!("{:.4}%", u * 100.0));
+    writeln!(
+        out,
+        "connections peak {} · {} at end · {} opened · {} dropped · {} refused · uptime {uptime} · reconnect p99 {}",
+        r.connections_peak,
+        r.connections_at_end,
+        r.connections_opened,
+        r.connections_dropped,
+        r.connections_refused,
+        fmt_ns(r.reconnect_time_ns.p99 as f64)
+    )?;
+    let (m, d) = (&r.messages, &r.delivery_latency_ns);
+    writeln!(
+        out,
+        "messages    {} sent · {} copies · {} delivered ({} on reconnect) · {} dropped · {} pending · delivery mean {} · p50 {} · p99 {} · max {}",
+        m.sent,
+        m.copies,
+        m.delivered,
+        m.delivered_on_reconnect,
+        r.messages_dropped,
+        m.pending_at_end + m.in_router_at_end,
+        fmt_ns(d.mean),
+        fmt_ns(d.p50 as f64),
+        fmt_ns(d.p99 as f64),
+        fmt_ns(d.max as f64)
+    )?;
+    for c in &r.crashes {
+        let back = c.recovery_ns.map_or_else(
+            || "not back by the end".to_string(),
+            |ns| format!("99% back after {}", fmt_ns(ns as f64)),
+        );
+        writeln!(
+            out,
+            "            gateway {} crashed at {}: {} connections dropped, {back}",
+            c.gateway,
+            fmt_ns(c.at_ns as f64),
+            c.dropped
+        )?;
+    }
+    Ok(())
 }
 
 fn balancing(s: &Summary, out: &mut dyn Write) -> io::Result<()> {

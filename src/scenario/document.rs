@@ -21,7 +21,17 @@ use super::span::SpanIndex;
 use super::ScenarioError;
 
 /// Top-level keys in the order DESIGN.md §3 writes them.
-const SECTIONS: [&str; 6] = ["scenario", "org", "load", "fault", "slo", "compare"];
+const SECTIONS: [&str; 9] = [
+    "scenario",
+    "org",
+    "load",
+    "fault",
+    "realtime",
+    "connections",
+    "messages",
+    "slo",
+    "compare",
+];
 
 /// A scenario's TOML with its overrides applied.
 #[derive(Clone, Debug)]

@@ -83,7 +83,9 @@ pub(crate) fn loads(
     Ok(out)
 }
 
-fn arrival(
+/// One arrival table (`arrival = { process = ... }`) at `path`; a trace
+/// file it reads is added to `inputs`.
+pub(crate) fn arrival(
     ctx: &Ctx<'_>,
     path: &str,
     a: &RawArrival,

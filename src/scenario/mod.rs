@@ -19,6 +19,7 @@ mod faults;
 mod loads;
 mod overrides;
 mod raw;
+mod realtime;
 mod slo;
 mod span;
 mod validate;

@@ -25,6 +25,9 @@ pub struct Scenario {
     pub org: OrgSpec,
     pub loads: Vec<LoadSpec>,
     pub faults: Vec<FaultSpec>,
+    /// `[realtime]`, `[[connections]]` and `[[messages]]`: the D4 model;
+    /// `None` when the scenario has no `[[connections]]`.
+    pub realtime: Option<RealtimeSpec>,
     pub slos: Vec<SloSpec>,
     /// `[compare] tolerance`: how far each metric may worsen before
     /// `esa-sim compare` (and `run --baseline`) calls it a regression.
@@ -451,6 +454,21 @@ pub enum SloMetric {
     RecoveryTime,
     QueueWaitMean,
     Utilization,
+    /// D4: the most connections open at once.
+    ConnectionsPeak,
+    /// D4: connection attempts refused because no live gateway had room.
+    ConnectionsRefused,
+    /// D4: connected time ÷ time clients wanted a connection.
+    Uptime,
+    DeliveryLatencyMean,
+    DeliveryLatencyP99,
+    /// D4: message deliveries given up (TTL, recipient gone, full mailbox
+    /// or router queue, router error).
+    MessagesDropped,
+    ReconnectTimeP99,
+    /// D4: the longest time from a gateway crash until 99 % of the
+    /// connections it dropped were back.
+    ConnectionRecoveryTime,
 }
 
 /// Which way a figure is better.
@@ -475,7 +493,7 @@ pub enum MetricUnit {
 }
 
 impl SloMetric {
-    pub const ALL: [(&'static str, SloMetric); 15] = [
+    pub const ALL: [(&'static str, SloMetric); 23] = [
         ("throughput", SloMetric::Throughput),
         ("latency_mean", SloMetric::LatencyMean),
         ("latency_p50", SloMetric::LatencyP50),
@@ -491,7 +509,45 @@ impl SloMetric {
         ("recovery_time", SloMetric::RecoveryTime),
         ("queue_wait_mean", SloMetric::QueueWaitMean),
         ("utilization", SloMetric::Utilization),
+        ("connections_peak", SloMetric::ConnectionsPeak),
+        ("connections_refused", SloMetric::ConnectionsRefused),
+        ("uptime", SloMetric::Uptime),
+        ("delivery_latency_mean", SloMetric::DeliveryLatencyMean),
+        ("delivery_latency_p99", SloMetric::DeliveryLatencyP99),
+        ("messages_dropped", SloMetric::MessagesDropped),
+        ("reconnect_time_p99", SloMetric::ReconnectTimeP99),
+        (
+            "connection_recovery_time",
+            SloMetric::ConnectionRecoveryTime,
+        ),
     ];
+
+    /// Whether the metric measures the D4 real-time model (connections and
+    /// messages), which exists only in a scenario with `[[connections]]`.
+    pub fn is_realtime(self) -> bool {
+        use SloMetric::*;
+        match self {
+            ConnectionsPeak
+            | ConnectionsRefused
+            | Uptime
+            | DeliveryLatencyMean
+            | DeliveryLatencyP99
+            | MessagesDropped
+            | ReconnectTimeP99
+            | ConnectionRecoveryTime => true,
+            Throughput | LatencyMean | LatencyP50 | LatencyP90 | LatencyP95 | LatencyP99
+            | LatencyP999 | LatencyMax | Completion | FailedJobs | PartialJobs | LostJobs
+            | RecoveryTime | QueueWaitMean | Utilization => false,
+        }
+    }
+
+    /// Why a D4 metric has no scoped form; `None` for job metrics.
+    fn realtime_only_global(self) -> Option<&'static str> {
+        self.is_realtime().then_some(
+            "connections and messages belong to D4's gateways and router, not to one domain's subtasks or one class of jobs, so the real-time metrics are measured for the whole run only; \
+             write it at the top of [slo], e.g. `uptime = \"> 99.9%\"`",
+        )
+    }
 
     pub fn from_name(name: &str) -> Option<SloMetric> {
         Self::ALL.iter().find(|(n, _)| *n == name).map(|(_, m)| *m)
@@ -521,6 +577,9 @@ impl SloMetric {
             Throughput | LatencyMean | LatencyP50 | LatencyP90 | LatencyP95 | LatencyP99
             | LatencyP999 | LatencyMax | Completion | FailedJobs | PartialJobs | QueueWaitMean
             | Utilization => None,
+            ConnectionsPeak | ConnectionsRefused | Uptime | DeliveryLatencyMean
+            | DeliveryLatencyP99 | MessagesDropped | ReconnectTimeP99
+            | ConnectionRecoveryTime => self.realtime_only_global(),
         }
     }
 
@@ -545,6 +604,9 @@ impl SloMetric {
             | LatencyP999 | LatencyMax | Completion | FailedJobs | PartialJobs | QueueWaitMean => {
                 None
             }
+            ConnectionsPeak | ConnectionsRefused | Uptime | DeliveryLatencyMean
+            | DeliveryLatencyP99 | MessagesDropped | ReconnectTimeP99
+            | ConnectionRecoveryTime => self.realtime_only_global(),
         }
     }
 
@@ -554,11 +616,25 @@ impl SloMetric {
     pub fn direction(self) -> Option<Direction> {
         use SloMetric::*;
         match self {
-            Throughput | Completion => Some(Direction::HigherIsBetter),
-            LatencyMean | LatencyP50 | LatencyP90 | LatencyP95 | LatencyP99 | LatencyP999
-            | LatencyMax | FailedJobs | PartialJobs | LostJobs | RecoveryTime | QueueWaitMean => {
-                Some(Direction::LowerIsBetter)
-            }
+            Throughput | Completion | ConnectionsPeak | Uptime => Some(Direction::HigherIsBetter),
+            LatencyMean
+            | LatencyP50
+            | LatencyP90
+            | LatencyP95
+            | LatencyP99
+            | LatencyP999
+            | LatencyMax
+            | FailedJobs
+            | PartialJobs
+            | LostJobs
+            | RecoveryTime
+            | QueueWaitMean
+            | ConnectionsRefused
+            | DeliveryLatencyMean
+            | DeliveryLatencyP99
+            | MessagesDropped
+            | ReconnectTimeP99
+            | ConnectionRecoveryTime => Some(Direction::LowerIsBetter),
             Utilization => None,
         }
     }
@@ -567,10 +643,22 @@ impl SloMetric {
         use SloMetric::*;
         match self {
             Throughput => MetricUnit::PerMin,
-            Completion | Utilization => MetricUnit::Fraction,
-            FailedJobs | PartialJobs | LostJobs => MetricUnit::Count,
-            LatencyMean | LatencyP50 | LatencyP90 | LatencyP95 | LatencyP99 | LatencyP999
-            | LatencyMax | RecoveryTime | QueueWaitMean => MetricUnit::Nanos,
+            Completion | Utilization | Uptime => MetricUnit::Fraction,
+            FailedJobs | PartialJobs | LostJobs | ConnectionsPeak | ConnectionsRefused
+            | MessagesDropped => MetricUnit::Count,
+            LatencyMean
+            | LatencyP50
+            | LatencyP90
+            | LatencyP95
+            | LatencyP99
+            | LatencyP999
+            | LatencyMax
+            | RecoveryTime
+            | QueueWaitMean
+            | DeliveryLatencyMean
+            | DeliveryLatencyP99
+            | ReconnectTimeP99
+            | ConnectionRecoveryTime => MetricUnit::Nanos,
         }
     }
 }
@@ -606,6 +694,93 @@ impl CmpOp {
             CmpOp::Gt => ">",
             CmpOp::Ge => ">=",
             CmpOp::Eq => "==",
+        }
+    }
+}
+
+/// The D4 real-time model (DESIGN.md §11): client connections held by the
+/// gateway pool, and message streams routed through the router pool.
+/// Present when the scenario has `[[connections]]`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RealtimeSpec {
+    /// The pool (`pool` name, default the agent's id) whose members are the
+    /// WebSocket gateways: L11 and its replicas.
+    pub gateways: String,
+    /// The pool whose members route messages: L25 and its replicas.
+    pub router: String,
+    /// Messages one router member routes at once.
+    pub router_slots: u32,
+    /// Routing one message (not the member's job service time).
+    pub router_service: Dist,
+    /// Connections one gateway holds at most.
+    pub max_connections: u32,
+    /// Messages held for one disconnected client at most; one more is
+    /// dropped (counted).
+    pub max_pending: u32,
+    pub populations: Vec<ConnectionsSpec>,
+    pub streams: Vec<MessagesSpec>,
+}
+
+/// One `[[connections]]` population.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ConnectionsSpec {
+    pub name: String,
+    pub clients: Clients,
+    /// How long one client stays (its session); `None`: until the run ends.
+    pub session: Option<Dist>,
+    pub reconnect: Backoff,
+}
+
+/// Where a population's clients come from.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Clients {
+    /// `count` clients at all times: they connect spread evenly over
+    /// `ramp`, and a client whose session ends is replaced at once (churn).
+    Count { count: u32, ramp: SimDuration },
+    /// Clients arrive by a process while load arrives, each for one session.
+    Arrival(Arrival),
+}
+
+/// Reconnect backoff: attempt k after a drop or refusal waits
+/// `min(max, initial × multiplier^k)`, shortened by up to `jitter` of it
+/// (uniform; 100 % is "full jitter").
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Backoff {
+    pub initial: SimDuration,
+    pub max: SimDuration,
+    pub multiplier: f64,
+    pub jitter: f64,
+}
+
+/// One `[[messages]]` stream.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MessagesSpec {
+    pub name: String,
+    pub arrival: Arrival,
+    pub fanout: Fanout,
+    /// How long a message waits for a disconnected recipient before it is
+    /// dropped (counted).
+    pub ttl: SimDuration,
+}
+
+/// Who receives a message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fanout {
+    /// One client, drawn uniformly.
+    Direct,
+    /// A group of `min..=max` distinct clients (size uniform), drawn uniformly.
+    Group { min: u32, max: u32 },
+    /// Every client.
+    Broadcast,
+}
+
+impl Fanout {
+    /// The `kind` as a scenario file writes it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Fanout::Direct => "direct",
+            Fanout::Group { .. } => "group",
+            Fanout::Broadcast => "broadcast",
         }
     }
 }

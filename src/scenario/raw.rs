@@ -25,6 +25,11 @@ pub(crate) struct RawScenario {
     pub load: Option<Vec<RawLoad>>,
     #[serde(default)]
     pub fault: Vec<RawFault>,
+    pub realtime: Option<RawRealtime>,
+    #[serde(default)]
+    pub connections: Vec<RawConnections>,
+    #[serde(default)]
+    pub messages: Vec<RawMessages>,
     /// Kept as a table: keys are metric names or `domain.<ID>.<metric>`.
     pub slo: Option<toml::Table>,
     pub compare: Option<RawCompare>,
@@ -187,6 +192,59 @@ pub(crate) struct RawFault {
     pub factor: Option<f64>,
     pub rate: Option<RawFraction>,
     pub between: Option<Vec<String>>,
+}
+
+/// `[realtime]`: where D4's connections and messages go.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawRealtime {
+    pub gateways: Option<String>,
+    pub router: Option<String>,
+    pub router_slots: Option<i64>,
+    pub router_service: Option<RawDist>,
+    pub max_connections: Option<i64>,
+    pub max_pending: Option<i64>,
+}
+
+/// `[[connections]]`: `count` or `arrival`, plus session and reconnect.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawConnections {
+    pub name: Option<String>,
+    pub count: Option<i64>,
+    pub ramp: Option<RawDuration>,
+    pub arrival: Option<RawArrival>,
+    pub session: Option<RawDist>,
+    pub reconnect: Option<RawBackoff>,
+}
+
+/// A population's `reconnect` table.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawBackoff {
+    pub initial: Option<RawDuration>,
+    pub max: Option<RawDuration>,
+    pub multiplier: Option<f64>,
+    pub jitter: Option<RawFraction>,
+}
+
+/// `[[messages]]`: a stream of direct, group or broadcast messages.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawMessages {
+    pub name: Option<String>,
+    pub kind: String,
+    pub arrival: RawArrival,
+    pub group_size: Option<RawGroupSize>,
+    pub ttl: Option<RawDuration>,
+}
+
+/// A group stream's `group_size = { min, max }`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawGroupSize {
+    pub min: i64,
+    pub max: i64,
 }
 
 /// A user org file: `name`, `description`, `[[domain]]`, `[[agent]]`.
@@ -385,6 +443,7 @@ fn missing_help(table: &str, key: &str) -> String {
         "dist" => "dist = \"exp\" (or const, lognormal, uniform, erlang)",
         "process" => "process = \"poisson\" (or constant, ramp, burst, trace)",
         "at" => "at = \"10m\"",
+        "kind" if table.starts_with("messages") => "kind = \"direct\" (or group, broadcast)",
         "kind" => "kind = \"crash\" (or slow, error, partition, queue-outage, heartbeat-loss)",
         _ => "",
     };

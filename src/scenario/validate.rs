@@ -6,7 +6,7 @@
 use super::error::{did_you_mean, quoted_list, suggestion_hint, Ctx, ScenarioError};
 use super::model::*;
 use super::raw::{RawAgent, RawDist, RawDomain, RawDuration, RawOrg, RawOrgFile, RawScenario};
-use super::{faults, loads, slo, OrgFile, MAX_HORIZON};
+use super::{faults, loads, realtime, slo, OrgFile, MAX_HORIZON};
 use crate::compare::{self, Tolerance};
 use crate::core::routing::MAX_KEYWORD_BYTES;
 use crate::time::SimDuration;
@@ -86,7 +86,22 @@ pub(crate) fn scenario(
     let org = org(ctx, org_raw, base_dir)?;
     let loads = loads::loads(ctx, raw.load, base_dir, &mut source.inputs)?;
     let faults = faults::faults(ctx, &raw.fault)?;
+    let realtime = realtime::realtime(
+        ctx,
+        raw.realtime,
+        &raw.connections,
+        &raw.messages,
+        (base_dir, &mut source.inputs),
+    )?;
     let slos = slo::slos(ctx, raw.slo.as_ref())?;
+    if realtime.is_none() {
+        if let Some(s) = slos.iter().find(|s| s.metric.is_realtime()) {
+            return Err(ctx.invalid(
+                &format!("slo.{}", s.key),
+                format!("`{}` measures D4's client connections and messages, but the scenario has no [[connections]]; add a population (e.g. [[connections]] with count = 10000) or remove the SLO", s.key),
+            ));
+        }
+    }
     let tolerances = tolerances(ctx, raw.compare.and_then(|c| c.tolerance).as_ref())?;
     Ok(Scenario {
         name,
@@ -99,6 +114,7 @@ pub(crate) fn scenario(
         org,
         loads,
         faults,
+        realtime,
         slos,
         tolerances,
         source,

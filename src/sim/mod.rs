@@ -24,6 +24,7 @@ use crate::core::{
 use crate::metrics::summary::{InputRef, ScenarioRef, Summary};
 use crate::metrics::{AgentLayout, ClassLayout, Layout, Recorder};
 use crate::org::Org;
+use crate::realtime::{Realtime, RtEvent};
 use crate::scenario::{FaultKind, Scenario, ScenarioError};
 use crate::time::{SimDuration, SimInstant};
 pub use budget::Limits;
@@ -58,6 +59,8 @@ enum Event {
         index: u16,
         start: bool,
     },
+    /// An event of the D4 model.
+    Rt(RtEvent),
 }
 
 /// How long the org's messages and planning take: the driver's side of
@@ -208,6 +211,8 @@ pub struct Sim {
     checks: Checks,
     /// `run --trace`: where every event goes; `None` costs one branch.
     trace: Option<Box<dyn TraceSink>>,
+    /// The D4 model, for a scenario with `[[connections]]`.
+    realtime: Option<Box<Realtime>>,
 }
 
 /// Which invariants are checked after every event.
@@ -279,6 +284,7 @@ impl Sim {
     /// Builds the org, the core and every stream from a scenario.
     pub fn build(scenario: &Scenario) -> Result<(Sim, Org), ScenarioError> {
         let (parts, org) = Parts::build(scenario)?;
+        let realtime = Realtime::build(scenario, &org)?.map(Box::new);
         let sim = Sim {
             core: parts.core,
             timing: parts.timing,
@@ -299,6 +305,7 @@ impl Sim {
             timer_at: None,
             checks: Checks::DEFAULT,
             trace: None,
+            realtime,
         };
         Ok((sim, org))
     }
@@ -369,6 +376,10 @@ impl Sim {
         for i in 0..self.loads.len() {
             self.schedule_next_arrival(i);
         }
+        if let Some(rt) = self.realtime.as_mut() {
+            rt.start();
+            self.schedule_realtime();
+        }
         for (i, f) in self.faults.iter().enumerate() {
             self.fel.schedule_at(
                 f.start,
@@ -399,6 +410,9 @@ impl Sim {
         }
         self.last_time = t;
         self.recorder.advance_to(t, &self.core);
+        if let Some(rt) = self.realtime.as_mut() {
+            rt.advance_to(t);
+        }
         if self.trace.is_some() {
             self.trace_event(t, &event);
         }
@@ -444,10 +458,27 @@ impl Sim {
                 self.core.handle(t, Input::Tick);
             }
             Event::Fault { index, start } => self.apply_fault(t, index as usize, start),
+            Event::Rt(event) => {
+                if let Some(rt) = self.realtime.as_mut() {
+                    rt.handle(t, event, &self.agent_faults);
+                }
+            }
         }
         self.apply_actions(t);
         self.arm_timer(t);
+        if self.realtime.is_some() {
+            self.schedule_realtime();
+        }
         self.check(t);
+    }
+
+    /// Puts what the D4 model asked for on the future-event list.
+    fn schedule_realtime(&mut self) {
+        if let Some(rt) = self.realtime.as_mut() {
+            for (at, event) in rt.take_due() {
+                self.fel.schedule_at(at, Event::Rt(event));
+            }
+        }
     }
 
     /// The per-event invariant checks; the first violations are kept.
@@ -633,10 +664,16 @@ impl Sim {
             self.trace_agent(t, agent, false);
             self.stop_beats(t, agent);
             self.core.handle(t, Input::AgentDown(agent));
+            if let Some(rt) = self.realtime.as_mut() {
+                rt.agent_down(t, agent);
+            }
         } else if !start && active == 0 {
             self.trace_agent(t, agent, true);
             self.core.handle(t, Input::AgentUp(agent));
             self.start_beats(t, agent);
+            if let Some(rt) = self.realtime.as_mut() {
+                rt.agent_up(t, agent, &self.agent_faults);
+            }
         }
     }
 
@@ -719,8 +756,16 @@ impl Sim {
         let liveness = self.liveness(end);
         let events = self.fel.popped();
         let violations = std::mem::take(&mut self.violations);
+        let realtime = self.realtime.take();
         let parts = (self.core, self.recorder, self.scenario_ref);
-        close(parts, end, events, violations, liveness)
+        let mut output = close(parts, end, events, violations, liveness);
+        if let Some(rt) = realtime {
+            let (summary, series, violations) = rt.finish(end);
+            output.summary.realtime = Some(summary);
+            output.recorder.set_realtime_series(series);
+            output.violations.extend(violations);
+        }
+        output
     }
 
     /// Judges the jobs still open at `end` (see [`Liveness`]).

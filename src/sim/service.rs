@@ -9,7 +9,7 @@ use super::dist::Sampler;
 use super::faults::AgentFaults;
 use super::rng::{stream, Stream};
 use crate::org::Org;
-use crate::scenario::{Scenario, ScenarioError};
+use crate::scenario::{Dist, Scenario, ScenarioError};
 
 /// A worker agent's service: sampler, its stream, and the failure stream.
 pub struct Service {
@@ -20,6 +20,17 @@ pub struct Service {
 }
 
 impl Service {
+    /// A service of `dist` failing at `error_rate`, drawing from the
+    /// streams `<name>/service` and `<name>/errors` of `seed`.
+    pub fn new(dist: &Dist, error_rate: f64, seed: u64, name: &str) -> Result<Service, String> {
+        Ok(Service {
+            sampler: Sampler::new(dist)?,
+            rng: stream(seed, &format!("{name}/service")),
+            error_rate,
+            error_rng: stream(seed, &format!("{name}/errors")),
+        })
+    }
+
     /// One attempt's service time (ns) and outcome under the faults active
     /// on the agent.
     #[inline]
@@ -42,18 +53,17 @@ pub fn services(scenario: &Scenario, org: &Org) -> Result<Vec<Option<Service>>, 
     for a in &org.agents {
         services.push(match a.domain {
             None => None,
-            Some(_) => Some(Service {
-                sampler: Sampler::new(&a.service).map_err(|e| {
-                    ScenarioError::invalid(
-                        &scenario.source,
-                        &service_key(scenario, &a.id),
-                        format!("agent `{}`: {e}", a.id),
-                    )
-                })?,
-                rng: stream(seed, &format!("agent/{}/service", a.id)),
-                error_rate: a.error_rate,
-                error_rng: stream(seed, &format!("agent/{}/errors", a.id)),
-            }),
+            Some(_) => Some(
+                Service::new(&a.service, a.error_rate, seed, &format!("agent/{}", a.id)).map_err(
+                    |e| {
+                        ScenarioError::invalid(
+                            &scenario.source,
+                            &service_key(scenario, &a.id),
+                            format!("agent `{}`: {e}", a.id),
+                        )
+                    },
+                )?,
+            ),
         });
     }
     Ok(services)

@@ -222,7 +222,9 @@ pub(super) fn of_event(
                 },
             )
         }),
-        Event::Deliver(_) | Event::Tick => None,
+        // The D4 model's connection and message events are not traced:
+        // a trace follows jobs.
+        Event::Deliver(_) | Event::Tick | Event::Rt(_) => None,
     }
 }
 

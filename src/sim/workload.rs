@@ -77,13 +77,42 @@ impl Shape {
 
 /// One load stream.
 pub struct LoadGen {
-    process: Process,
+    arrivals: Arrivals,
     tasks: WeightedIndex<u32>,
     first_task: u32,
     single_task: bool,
     rng: Stream,
+}
+
+/// The times of one arrival process, up to the end of the load window;
+/// the draws come from the caller's stream.
+#[derive(Clone, Debug)]
+pub struct Arrivals {
+    process: Process,
     last_ns: u64,
     end_ns: u64,
+}
+
+impl Arrivals {
+    /// The times of `arrival` before `end`.
+    pub fn new(arrival: &Arrival, end: SimInstant) -> Arrivals {
+        Arrivals {
+            process: process_for(arrival),
+            last_ns: 0,
+            end_ns: end.as_nanos(),
+        }
+    }
+
+    /// The next arrival time, drawn from `rng`; `None` once past the end.
+    pub fn next(&mut self, rng: &mut Stream) -> Option<SimInstant> {
+        let t = self.next_time(rng)?;
+        if t >= self.end_ns {
+            self.process = Process::Never;
+            return None;
+        }
+        self.last_ns = t;
+        Some(SimInstant(t))
+    }
 }
 
 /// An exponential gap at `rate`; `None` for a zero (or invalid) rate, which
@@ -158,41 +187,36 @@ impl LoadGen {
         let tasks = WeightedIndex::new(weights)
             .map_err(|e| format!("the task weights cannot be drawn from ({e}); give each task a weight from 1 and keep their total at most {}", u32::MAX))?;
         Ok(LoadGen {
-            process: process_for(&spec.arrival),
+            arrivals: Arrivals::new(&spec.arrival, end),
             tasks,
             first_task,
             single_task: spec.tasks.len() == 1,
             rng: stream(seed, &format!("load/{index}/{}", spec.name)),
-            last_ns: 0,
-            end_ns: end.as_nanos(),
         })
     }
 
     /// The next arrival: its time and the task drawn for it; `None` once the
     /// stream has passed the end of the load window.
     pub fn next_arrival(&mut self) -> Option<(SimInstant, TaskIdx)> {
-        let t = self.next_time()?;
-        if t >= self.end_ns {
-            self.process = Process::Never;
-            return None;
-        }
-        self.last_ns = t;
+        let t = self.arrivals.next(&mut self.rng)?;
         let pick = if self.single_task {
             0
         } else {
             self.tasks.sample(&mut self.rng) as u32
         };
         let task = self.first_task + pick;
-        Some((SimInstant(t), TaskIdx(task)))
+        Some((t, TaskIdx(task)))
     }
+}
 
-    fn next_time(&mut self) -> Option<u64> {
+impl Arrivals {
+    fn next_time(&mut self, rng: &mut Stream) -> Option<u64> {
         let secs_to_ns = |s: f64| (s * 1e9).round().max(1.0) as u64;
         match &mut self.process {
             Process::Never => None,
             Process::Poisson(exp) => Some(
                 self.last_ns
-                    .saturating_add(secs_to_ns(exp.sample(&mut self.rng))),
+                    .saturating_add(secs_to_ns(exp.sample(&mut *rng))),
             ),
             Process::Constant { gap_ns } => Some(self.last_ns.saturating_add(*gap_ns)),
             Process::Thinned {
@@ -202,12 +226,12 @@ impl LoadGen {
             } => {
                 let mut t = self.last_ns;
                 loop {
-                    t = t.saturating_add(secs_to_ns(peak.sample(&mut self.rng)));
+                    t = t.saturating_add(secs_to_ns(peak.sample(&mut *rng)));
                     if t >= self.end_ns {
                         return Some(t);
                     }
                     let accept = shape.rate_per_s(t) / *peak_per_s;
-                    if self.rng.random::<f64>() < accept {
+                    if rng.random::<f64>() < accept {
                         return Some(t);
                     }
                 }
