@@ -15,12 +15,14 @@ use sha2::{Digest, Sha256};
 use super::run;
 
 const SUMS: &str = "tests/golden/reports.sha256";
-const SCENARIOS: [&str; 6] = [
+const SCENARIOS: [&str; 8] = [
     "baseline",
     "capacity",
     "mmc",
     "overload",
     "partial-success",
+    "realtime",
+    "realtime-failover",
     "worker-failure",
 ];
 const FILES: [&str; 5] = [

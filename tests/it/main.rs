@@ -35,6 +35,7 @@ mod plan;
 mod priority_stats;
 mod props;
 mod queueing;
+mod realtime;
 mod report_html;
 mod scenarios;
 mod set_by_id;
