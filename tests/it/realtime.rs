@@ -59,6 +59,14 @@ tasks = [{ text = "background job" }]
     s
 }
 
+/// `[realtime]` with gateways `gw` and a router `rt` that never queues
+/// (unbounded slots), routing in `service`.
+fn unbounded_router(service: &str) -> String {
+    format!(
+        "\n[realtime]\ngateways = \"gw\"\nrouter = \"rt\"\nrouter_slots = 100000\nrouter_service = {service}\n"
+    )
+}
+
 fn realtime(run: &super::Run) -> Value {
     run.summary()["realtime"].clone()
 }
@@ -69,13 +77,8 @@ fn f(v: &Value) -> f64 {
 
 #[test]
 fn without_failures_uptime_is_one_and_delivery_is_four_hops_plus_service() {
-    let extra = r#"
-[realtime]
-gateways = "gw"
-router = "rt"
-router_slots = 100000
-router_service = { dist = "const", value = "3ms" }
-
+    let extra = unbounded_router("{ dist = \"const\", value = \"3ms\" }")
+        + r#"
 [[connections]]
 count = 1000
 
@@ -92,7 +95,7 @@ arrival = { process = "poisson", rate = "20/s" }
 kind = "broadcast"
 arrival = { process = "constant", rate = "1/s" }
 "#;
-    let run = run_scenario(&scenario(2, extra), &["-q"], 0);
+    let run = run_scenario(&scenario(2, &extra), &["-q"], 0);
     let r = realtime(&run);
     assert_eq!(r["uptime"], 1.0, "{r}");
     assert_eq!(r["connections_peak"], 1000);
@@ -113,13 +116,8 @@ arrival = { process = "constant", rate = "1/s" }
 
 #[test]
 fn delivery_latency_follows_the_router_service_distribution() {
-    let extra = r#"
-[realtime]
-gateways = "gw"
-router = "rt"
-router_slots = 100000
-router_service = { dist = "exp", mean = "3ms" }
-
+    let extra = unbounded_router("{ dist = \"exp\", mean = \"3ms\" }")
+        + r#"
 [[connections]]
 count = 500
 
@@ -127,7 +125,7 @@ count = 500
 kind = "direct"
 arrival = { process = "poisson", rate = "300/s" }
 "#;
-    let run = run_scenario(&scenario(2, extra), &["-q"], 0);
+    let run = run_scenario(&scenario(2, &extra), &["-q"], 0);
     let d = realtime(&run)["delivery_latency_ns"].clone();
     let n = f(&d["count"]);
     assert!(n > 50_000.0, "{d}");
@@ -146,13 +144,8 @@ arrival = { process = "poisson", rate = "300/s" }
 /// Four gateways of 250 clients each; gw-2 crashes at 100 s for 50 s;
 /// clients retry after exactly 500 ms; broadcasts every 100 ms.
 fn crash_run() -> super::Run {
-    let extra = r#"
-[realtime]
-gateways = "gw"
-router = "rt"
-router_slots = 100000
-router_service = { dist = "const", value = "3ms" }
-
+    let extra = unbounded_router("{ dist = \"const\", value = \"3ms\" }")
+        + r#"
 [[connections]]
 count = 1000
 reconnect = { initial = "500ms", multiplier = 1.0, jitter = "0%" }
@@ -171,7 +164,7 @@ duration = "50s"
 connection_recovery_time = "< 2s"
 uptime = "> 99.9%"
 "#;
-    run_scenario(&scenario(4, extra), &["-q"], 0)
+    run_scenario(&scenario(4, &extra), &["-q"], 0)
 }
 
 #[test]
