@@ -364,3 +364,26 @@ fn bad_connections_and_messages_exit_2_with_a_located_message() {
         "whole run only",
     );
 }
+
+#[test]
+fn the_run_page_charts_connections_messages_and_delivery() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().to_str().unwrap();
+    let args = [
+        "run",
+        "scenarios/realtime-failover.toml",
+        "-q",
+        "--html",
+        "--out",
+        out,
+    ];
+    super::run(&args, 0);
+    let html = std::fs::read_to_string(dir.path().join("report.html")).unwrap();
+    for title in ["D4 connections", "D4 messages", "D4 delivery latency"] {
+        assert!(html.contains(title), "no `{title}` chart");
+    }
+    assert!(
+        html.contains("SLO delivery_latency_p99 &lt; 100ms")
+            || html.contains("SLO delivery_latency_p99 < 100ms")
+    );
+}

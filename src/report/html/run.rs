@@ -327,7 +327,51 @@ fn time_charts(s: &Value, t: &TimeTable) -> Vec<Chart> {
             balancing,
         ));
     }
+    charts.extend(realtime_charts(s, t, &chart));
     charts
+}
+
+/// D4's charts, for a run whose time series has the real-time columns:
+/// connections, message traffic and delivery latency per interval.
+fn realtime_charts(
+    s: &Value,
+    t: &TimeTable,
+    chart: &dyn Fn(&str, Axis, Vec<Series>) -> Chart,
+) -> Vec<Chart> {
+    if t.column("connections").is_none() {
+        return Vec::new();
+    }
+    let lines = |cols: &[(&str, &str, bool)]| -> Vec<Series> {
+        (cols.iter())
+            .filter_map(|(col, label, per_min)| t.series(col, label, *per_min))
+            .collect()
+    };
+    let mut delivery = chart(
+        "D4 delivery latency of the messages delivered in each interval",
+        Axis::new("latency", Unit::Nanos),
+        lines(&[("delivery_p99_ns", "delivery p99", false)]),
+    );
+    delivery.targets = latency_targets(s, &["delivery_latency_p99", "delivery_latency_mean"]);
+    vec![
+        chart(
+            "D4 connections (end of interval)",
+            Axis::new("clients", Unit::Count),
+            lines(&[
+                ("connections", "connected", false),
+                ("clients_offline", "wanting, not connected", false),
+            ]),
+        ),
+        chart(
+            "D4 messages",
+            Axis::new("per minute", Unit::PerMin),
+            lines(&[
+                ("messages_sent", "sent", true),
+                ("deliveries", "deliveries", true),
+                ("deliveries_dropped", "dropped", true),
+            ]),
+        ),
+        delivery,
+    ]
 }
 
 /// The run's balancing totals from summary.json, for a CSV without the
