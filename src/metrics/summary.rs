@@ -375,17 +375,6 @@ pub struct MessageCounts {
     pub pending_at_end: u64,
 }
 
-impl MessageCounts {
-    /// Deliveries given up, for whatever reason.
-    pub fn dropped(&self) -> u64 {
-        self.dropped_router_full
-            + self.dropped_router_error
-            + self.dropped_ttl
-            + self.dropped_recipient_left
-            + self.dropped_mailbox_full
-    }
-}
-
 /// One gateway crash and its recovery.
 #[derive(Clone, Debug, DeriveSerialize, serde::Deserialize)]
 pub struct GatewayCrash {

@@ -14,6 +14,14 @@ pub struct Pending {
     pub expires_ns: u64,
 }
 
+impl Pending {
+    /// Whether its TTL has passed by `now_ns` (then it is dropped, not
+    /// delivered).
+    pub fn expired(&self, now_ns: u64) -> bool {
+        self.expires_ns <= now_ns
+    }
+}
+
 /// Where a client stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum State {
@@ -181,7 +189,7 @@ impl Clients {
 
     /// Whether the lists agree with every client's state: `Err` names the
     /// first disagreement.
-    pub fn check(&self, gateways: &[Vec<ClientId>]) -> Result<(), String> {
+    pub fn check(&self, gateways: &[&[ClientId]]) -> Result<(), String> {
         let mut up = 0usize;
         for (i, c) in self.slots.iter().enumerate() {
             let id = i as ClientId;
@@ -202,14 +210,14 @@ impl Clients {
             }
             if let State::Up(g) = c.state {
                 up += 1;
-                if !listed(&gateways[g as usize], c.gateway_pos) {
+                if !listed(gateways[g as usize], c.gateway_pos) {
                     return Err(format!(
                         "client {id} is up on gateway {g} but not on its list"
                     ));
                 }
             }
         }
-        let listed: usize = gateways.iter().map(Vec::len).sum();
+        let listed: usize = gateways.iter().map(|g| g.len()).sum();
         if listed != up {
             return Err(format!(
                 "{up} clients are up but the gateways list {listed}"

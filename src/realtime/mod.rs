@@ -347,7 +347,7 @@ impl Realtime {
             self.resolve(now, crash);
         }
         for p in mail {
-            if p.expires_ns <= now {
+            if p.expired(now) {
                 self.rec.count(p.sent_ns, Outcome::Ttl, 1);
             } else {
                 self.rec.delivered(p.sent_ns, now + self.hop_ns, 1, true);
@@ -537,7 +537,7 @@ impl Realtime {
     fn hold(&mut self, t: SimInstant, c: ClientId, sent_ns: u64, expires_ns: u64) {
         let now = t.as_nanos();
         let mailbox = &mut self.clients.get_mut(c).mailbox;
-        let expired = mailbox.iter().take_while(|p| p.expires_ns <= now).count();
+        let expired = mailbox.iter().take_while(|p| p.expired(now)).count();
         let stale: Vec<u64> = mailbox.drain(..expired).map(|p| p.sent_ns).collect();
         let full = mailbox.len() >= self.max_pending;
         if !full {
@@ -565,7 +565,7 @@ impl Realtime {
         for i in 0..self.clients.present().len() {
             let c = self.clients.present()[i];
             for p in std::mem::take(&mut self.clients.get_mut(c).mailbox) {
-                let outcome = if p.expires_ns <= end_ns {
+                let outcome = if p.expired(end_ns) {
                     Outcome::Ttl
                 } else {
                     Outcome::PendingAtEnd
@@ -599,11 +599,13 @@ impl Realtime {
                 m.copies
             ));
         }
-        let lists: Vec<Vec<ClientId>> = self.gateways.iter().map(|g| g.members.clone()).collect();
+        let lists: Vec<&[ClientId]> = (self.gateways.iter())
+            .map(|g| g.members.as_slice())
+            .collect();
         if let Err(e) = self.clients.check(&lists) {
             out.push(format!("connections: {e}"));
         }
-        let listed: usize = lists.iter().map(Vec::len).sum();
+        let listed: usize = lists.iter().map(|g| g.len()).sum();
         if listed as u64 != self.rec.connected.level() {
             out.push(format!(
                 "connections: {listed} on gateways but {} counted",
@@ -644,7 +646,7 @@ impl Realtime {
             disconnected_client_s: down as f64 / 1e9,
             delivery_latency_ns: self.rec.delivery(),
             reconnect_time_ns: self.rec.reconnect(),
-            messages_dropped: self.rec.measured.dropped(),
+            messages_dropped: record::dropped(&self.rec.measured),
             messages: self.rec.measured,
             messages_all: self.rec.all,
             recovery_time_ns,

@@ -91,15 +91,23 @@ impl Outcome {
     }
 
     fn is_drop(self) -> bool {
-        matches!(
-            self,
-            Outcome::RouterFull
-                | Outcome::RouterError
-                | Outcome::Ttl
-                | Outcome::RecipientLeft
-                | Outcome::MailboxFull
-        )
+        DROPS.contains(&self)
     }
+}
+
+/// The outcomes that give a delivery up.
+const DROPS: [Outcome; 5] = [
+    Outcome::RouterFull,
+    Outcome::RouterError,
+    Outcome::Ttl,
+    Outcome::RecipientLeft,
+    Outcome::MailboxFull,
+];
+
+/// Deliveries given up, for whatever reason: the [`DROPS`] counters summed.
+pub fn dropped(counts: &MessageCounts) -> u64 {
+    let mut c = *counts;
+    DROPS.iter().map(|o| *o.counter(&mut c)).sum()
 }
 
 impl RtRecorder {

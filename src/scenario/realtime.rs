@@ -11,7 +11,7 @@ use super::model::{
     Backoff, Clients, ConnectionsSpec, Dist, Fanout, InputFile, MessagesSpec, RealtimeSpec,
 };
 use super::raw::{RawBackoff, RawConnections, RawMessages, RawRealtime};
-use super::validate::{dist, dur_or, int_in, non_empty, positive};
+use super::validate::{at_most, dist, dur_or, int_in, non_empty, positive};
 use crate::time::SimDuration;
 
 type Result<T> = std::result::Result<T, ScenarioError>;
@@ -113,7 +113,7 @@ fn populations(
     base_dir: &Path,
     inputs: &mut Vec<InputFile>,
 ) -> Result<Vec<ConnectionsSpec>> {
-    bounded(ctx, "connections", raw.len())?;
+    at_most(ctx, "connections", raw.len(), MAX_STREAMS)?;
     let mut names = Names::default();
     let mut total: i64 = 0;
     let mut out = Vec::with_capacity(raw.len());
@@ -223,7 +223,7 @@ fn streams(
     base_dir: &Path,
     inputs: &mut Vec<InputFile>,
 ) -> Result<Vec<MessagesSpec>> {
-    bounded(ctx, "messages", raw.len())?;
+    at_most(ctx, "messages", raw.len(), MAX_STREAMS)?;
     let mut names = Names::default();
     let mut out = Vec::with_capacity(raw.len());
     for (i, m) in raw.iter().enumerate() {
@@ -283,16 +283,6 @@ fn fanout(ctx: &Ctx<'_>, path: &str, m: &RawMessages) -> Result<Fanout> {
         ));
     }
     Ok(fanout)
-}
-
-fn bounded(ctx: &Ctx<'_>, table: &str, n: usize) -> Result<()> {
-    if n > MAX_STREAMS {
-        return Err(ctx.invalid(
-            &format!("{table}[{MAX_STREAMS}]"),
-            format!("[[{table}]] has {n} entries; at most {MAX_STREAMS} are supported"),
-        ));
-    }
-    Ok(())
 }
 
 /// Entry names, unique within their list (`<table><i>` when unnamed).

@@ -714,10 +714,16 @@ pub(crate) fn non_empty(ctx: &Ctx<'_>, path: &str, s: &str) -> Result<String> {
 
 /// At most [`MAX_MEMBERS`] entries; the error points at the first one over.
 fn bounded(ctx: &Ctx<'_>, path: &str, n: usize) -> Result<()> {
-    if n > MAX_MEMBERS {
+    at_most(ctx, path, n, MAX_MEMBERS)
+}
+
+/// At most `max` entries in the list `[[path]]`; the error points at the
+/// first one over.
+pub(crate) fn at_most(ctx: &Ctx<'_>, path: &str, n: usize, max: usize) -> Result<()> {
+    if n > max {
         return Err(ctx.invalid(
-            &format!("{path}[{MAX_MEMBERS}]"),
-            format!("[[{path}]] has {n} entries; at most {MAX_MEMBERS} are supported"),
+            &format!("{path}[{max}]"),
+            format!("[[{path}]] has {n} entries; at most {max} are supported"),
         ));
     }
     Ok(())

@@ -466,13 +466,12 @@ impl Sim {
         }
         self.apply_actions(t);
         self.arm_timer(t);
-        if self.realtime.is_some() {
-            self.schedule_realtime();
-        }
+        self.schedule_realtime();
         self.check(t);
     }
 
     /// Puts what the D4 model asked for on the future-event list.
+    #[inline]
     fn schedule_realtime(&mut self) {
         if let Some(rt) = self.realtime.as_mut() {
             for (at, event) in rt.take_due() {
