@@ -14,6 +14,7 @@ pub mod core;
 pub mod explore;
 pub mod live;
 pub mod many;
+pub mod memo;
 pub mod metrics;
 pub mod org;
 pub mod realtime;

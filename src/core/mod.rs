@@ -163,6 +163,8 @@ pub struct Core {
     /// agent stops or starts beating, never per event.
     sweep_due: Option<SimInstant>,
     balance: balance::BalanceState,
+    /// Per task template: the route of its last text (see `route_of`).
+    routes: Vec<Option<orchestrator::RouteMemo>>,
     /// Inconsistencies met while handling inputs (a message for an item
     /// that does not exist, a completion on an idle agent): each is a bug,
     /// recorded in every build and reported by [`Core::check_cheap`].
@@ -207,6 +209,7 @@ impl Core {
             outage,
             sweep_due: None,
             balance: balance::BalanceState::default(),
+            routes: Vec::new(),
             broken: Vec::new(),
         };
         core.start_balancing();

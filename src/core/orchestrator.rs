@@ -3,6 +3,16 @@
 
 use super::*;
 
+/// Most task templates whose routes the orchestrator remembers.
+const MAX_REMEMBERED_ROUTES: usize = 4096;
+
+/// A task template's last text and what routing read from it.
+pub(super) struct RouteMemo {
+    text: Box<str>,
+    route: Route,
+    capable: PoolSet,
+}
+
 impl Core {
     pub(super) fn on_arrival(&mut self, now: SimInstant, new: NewJob) {
         let NewJob {
@@ -11,12 +21,7 @@ impl Core {
             class: task,
             external,
         } = new;
-        let route = self.cfg.router.route(text);
-        // What balancing may move its work to: read once, while the text is here.
-        let capable = match self.cfg.protocol.balancing {
-            Some(_) => self.cfg.skill_router.route(text).pools,
-            None => PoolSet::default(),
-        };
+        let (route, capable) = self.route_of(task, text);
         let domains = if route.domains == 0 {
             1u64 << self.cfg.fallback.0
         } else {
@@ -65,6 +70,36 @@ impl Core {
                 Msg::Subtask(sub),
             );
         }
+    }
+
+    /// What routing reads from `text`: its route, and the pools balancing
+    /// may move its work to (read once, while the text is here). A task
+    /// template's jobs all say the same, so the answer is remembered per
+    /// template and reused while the text is the same; a driver that sends
+    /// other texts under one template is still routed by what each says.
+    fn route_of(&mut self, task: TaskIdx, text: &str) -> (Route, PoolSet) {
+        let i = task.0 as usize;
+        if let Some(Some(m)) = self.routes.get(i) {
+            if *m.text == *text {
+                return (m.route, m.capable);
+            }
+        }
+        let route = self.cfg.router.route(text);
+        let capable = match self.cfg.protocol.balancing {
+            Some(_) => self.cfg.skill_router.route(text).pools,
+            None => PoolSet::default(),
+        };
+        if i < MAX_REMEMBERED_ROUTES {
+            if self.routes.len() <= i {
+                self.routes.resize_with(i + 1, || None);
+            }
+            self.routes[i] = Some(RouteMemo {
+                text: text.into(),
+                route,
+                capable,
+            });
+        }
+        (route, capable)
     }
 
     pub(super) fn on_domain_result(&mut self, sub_key: SubKey) {

@@ -86,7 +86,8 @@ pub struct Route {
     pub pools: PoolSet,
 }
 
-/// The org's keyword router.
+/// The org's keyword router (cheap to clone: the automaton is shared).
+#[derive(Clone)]
 pub struct Router {
     automaton: Option<AhoCorasick>,
     targets: Vec<Target>,

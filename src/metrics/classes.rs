@@ -42,7 +42,7 @@ struct PairRec {
 /// A histogram with the global ones' resolution (1 ns, 3 significant
 /// digits) that grows with the values it sees: a pair costs memory for
 /// the range its own jobs reach, not for the whole horizon.
-fn growing_histogram() -> Histogram<u64> {
+pub(super) fn growing_histogram() -> Histogram<u64> {
     let mut h = Histogram::new_with_bounds(1, 2, 3).expect("1 ..= 2 are valid histogram bounds");
     h.auto(true);
     h
@@ -59,7 +59,7 @@ fn grow_record(h: &mut Histogram<u64>, value: u64) {
 }
 
 /// Adds `other` into `into`; both grow, so this cannot fail.
-fn merge(into: &mut Histogram<u64>, other: &Histogram<u64>) {
+pub(super) fn merge(into: &mut Histogram<u64>, other: &Histogram<u64>) {
     into.add(other)
         .expect("auto-resizing histograms take any value");
 }

@@ -19,7 +19,7 @@ use crate::core::aggregate::Status;
 use crate::core::{AgentIdx, Core, DomainIdx, PoolIdx, Stranded, TaskIdx};
 use crate::time::SimInstant;
 pub use classes::ClassLayout;
-use classes::Classes;
+use classes::{growing_histogram, merge, Classes};
 use meter::Integral;
 use summary::*;
 
@@ -176,7 +176,7 @@ impl Recorder {
             .map(|d| DomainRec {
                 subtasks: 0,
                 statuses: [0; 4],
-                latency: histogram(hist_max_ns),
+                latency: growing_histogram(),
                 latency_sum: 0,
                 busy: Integral::default(),
                 busy_at_interval: 0,
@@ -188,7 +188,7 @@ impl Recorder {
                     .sum(),
                 retries: 0,
                 rejected: 0,
-                wait: histogram(hist_max_ns),
+                wait: growing_histogram(),
                 wait_sum: 0,
             })
             .collect();
@@ -650,9 +650,9 @@ impl Recorder {
     /// Queue waits of all domains in one histogram (recorded per domain
     /// only, to keep the hot path to one record per start).
     fn merged_wait(&self) -> Histogram<u64> {
-        let mut all = histogram(self.hist_max_ns);
+        let mut all = growing_histogram();
         for d in &self.domains {
-            all.add(&d.wait).expect("same histogram bounds");
+            merge(&mut all, &d.wait);
         }
         all
     }

@@ -19,7 +19,13 @@ use crate::core::{
     AgentCfg, AgentIdx, BalanceCfg, CoreConfig, DomainCfg, DomainIdx, PoolCfg, PoolIdx, Protocol,
 };
 pub use crate::scenario::AgentKind;
+use crate::memo::Memo;
 use crate::scenario::{Dist, OrgSpec, Scenario, ScenarioError};
+
+/// Keyword routers, by (domain keywords, pool keywords): an org's two
+/// routers, remembered for the next run of the same org.
+type RouterKey = (Vec<Vec<String>>, Vec<(DomainIdx, Vec<String>)>);
+static ROUTERS: Memo<RouterKey, Router> = Memo::new(4);
 
 /// The built-in 105-agent org.
 pub use crate::scenario::ESA_105;
@@ -180,8 +186,10 @@ impl Org {
                     pool: a.pool,
                 })
                 .collect(),
-            router: Router::new(&domain_words, &pool_words)?,
-            skill_router: Router::new(&[], &self.skill_words())?,
+            router: ROUTERS.get_or_try((domain_words, pool_words), |(d, p)| Router::new(d, p))?,
+            skill_router: ROUTERS.get_or_try((Vec::new(), self.skill_words()), |(d, p)| {
+                Router::new(d, p)
+            })?,
         })
     }
 

@@ -15,10 +15,12 @@
 //! in `BTreeMap`s built once, never by scanning a list inside a loop.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use super::{Member, Org, OrgAgent, OrgDomain, OrgPool};
 use crate::core::routing::{MAX_DOMAINS, MAX_KEYWORDS, MAX_POOLS};
 use crate::core::{AgentIdx, DomainIdx, PoolIdx};
+use crate::memo::Memo;
 use crate::scenario::{
     parse_org_file, quoted_list, suggest, AgentKind, AgentSpec, DomainSpec, Locator, OrgFile,
     Scenario, ScenarioError,
@@ -67,17 +69,23 @@ pub(super) fn build(scenario: &Scenario) -> Result<Org> {
     })
 }
 
-fn load_preset(scenario: &Scenario) -> Result<OrgFile> {
+/// Parsed org files, by (origin, text): every run of a sweep parses the
+/// same one.
+static ORG_FILES: Memo<(String, Arc<str>), Arc<OrgFile>> = Memo::new(4);
+
+fn load_preset(scenario: &Scenario) -> Result<Arc<OrgFile>> {
     match scenario.org.preset.source() {
-        None => Ok(OrgFile {
+        None => Ok(Arc::new(OrgFile {
             name: "custom".into(),
             description: String::new(),
             domains: Vec::new(),
             agents: Vec::new(),
             origin: String::new(),
             text: "".into(),
+        })),
+        Some((origin, text)) => ORG_FILES.get_or_try((origin.into(), text.into()), |(o, t)| {
+            parse_org_file(o, t).map(Arc::new)
         }),
-        Some((origin, text)) => parse_org_file(origin, text),
     }
 }
 
