@@ -4,6 +4,11 @@
 //!   dispatch → aggregation path: `scenarios/baseline.toml` (the 105-agent
 //!   org, two load streams, hop latency and plan time) shortened to 5 min of
 //!   arrivals, built and run end to end.
+//! - `org/faults_balancing`: the same org path with faults and workload
+//!   balancing on (`benches/faults_balancing.toml`: the worker-failure
+//!   scenario's three crashes plus the overload scenario's balancing), 1 h
+//!   of arrivals end to end, so the cost of heartbeats, requeues,
+//!   escalations and moves stays visible.
 //! - `routing/baseline_texts`: the keyword router alone over the baseline's
 //!   task texts; one element per text.
 
@@ -16,37 +21,56 @@ use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use esa_sim::scenario::{self, Scenario};
 use esa_sim::sim::Sim;
 
-fn baseline_scenario() -> Scenario {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/baseline.toml");
-    let overrides = [
-        "scenario.duration=5m",
-        "scenario.warmup=0s",
-        "scenario.drain=2m",
-    ]
-    .map(String::from);
-    scenario::load(&path, &overrides).expect("scenarios/baseline.toml loads")
+/// A scenario file of this crate (relative to its root), with overrides.
+fn load(file: &str, overrides: &[&str]) -> Scenario {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(file);
+    let overrides: Vec<String> = overrides.iter().map(|o| o.to_string()).collect();
+    scenario::load(&path, &overrides).unwrap_or_else(|e| panic!("{file} loads: {e}"))
 }
 
-fn full_org(c: &mut Criterion) {
-    let scenario = baseline_scenario();
-    let (sim, _org) = Sim::build(&scenario).expect("baseline builds");
+fn baseline_scenario() -> Scenario {
+    load(
+        "scenarios/baseline.toml",
+        &[
+            "scenario.duration=5m",
+            "scenario.warmup=0s",
+            "scenario.drain=2m",
+        ],
+    )
+}
+
+/// Jobs arrived in one run of `scenario`; a run with invariant
+/// violations is not worth timing.
+fn jobs_of(scenario: &Scenario) -> u64 {
+    let (sim, _org) = Sim::build(scenario).expect("scenario builds");
     let out = sim.run();
     assert!(
         out.violations.is_empty(),
         "invariant violations: {:?}",
         out.violations
     );
-    let jobs = out.summary.jobs_all.arrived;
+    out.summary.jobs_all.arrived
+}
 
+fn full_org(c: &mut Criterion) {
+    let runs = [
+        ("baseline_5m", baseline_scenario()),
+        (
+            "faults_balancing",
+            load("benches/faults_balancing.toml", &[]),
+        ),
+    ];
     let mut g = c.benchmark_group("org");
     g.sample_size(10).measurement_time(Duration::from_secs(8));
-    g.throughput(Throughput::Elements(jobs));
-    g.bench_function("baseline_5m", |b| {
-        b.iter(|| {
-            let (sim, _org) = Sim::build(black_box(&scenario)).expect("builds");
-            black_box(sim.run().summary.jobs_all.completed)
-        })
-    });
+    for (name, scenario) in &runs {
+        g.throughput(Throughput::Elements(jobs_of(scenario)));
+        g.bench_function(*name, |b| {
+            b.iter(|| {
+                let (sim, _org) = Sim::build(black_box(scenario)).expect("builds");
+                black_box(sim.run().summary.jobs_all.completed)
+            })
+        });
+    }
     g.finish();
 }
 

@@ -18,8 +18,8 @@ use crate::core::routing::{Router, RouterError};
 use crate::core::{
     AgentCfg, AgentIdx, BalanceCfg, CoreConfig, DomainCfg, DomainIdx, PoolCfg, PoolIdx, Protocol,
 };
-pub use crate::scenario::AgentKind;
 use crate::memo::Memo;
+pub use crate::scenario::AgentKind;
 use crate::scenario::{Dist, OrgSpec, Scenario, ScenarioError};
 
 /// Keyword routers, by (domain keywords, pool keywords): an org's two
@@ -187,9 +187,8 @@ impl Org {
                 })
                 .collect(),
             router: ROUTERS.get_or_try((domain_words, pool_words), |(d, p)| Router::new(d, p))?,
-            skill_router: ROUTERS.get_or_try((Vec::new(), self.skill_words()), |(d, p)| {
-                Router::new(d, p)
-            })?,
+            skill_router: ROUTERS
+                .get_or_try((Vec::new(), self.skill_words()), |(d, p)| Router::new(d, p))?,
         })
     }
 
