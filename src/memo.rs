@@ -29,6 +29,9 @@ impl<K: PartialEq, V: Clone> Memo<K, V> {
         }
         let value = build(&key)?;
         let mut entries = self.lock();
+        if entries.iter().any(|(k, _)| *k == key) {
+            return Ok(value); // another thread built it meanwhile
+        }
         if entries.len() >= self.capacity.max(1) {
             entries.remove(0);
         }

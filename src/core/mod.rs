@@ -129,7 +129,6 @@ struct PoolState {
 /// What the core has decided and the driver has not polled yet, in order:
 /// `items[next..]`. A plain vector read from a cursor (cheaper per action
 /// than a ring buffer); it empties once the driver has polled everything.
-#[derive(Default)]
 struct Outbox {
     items: Vec<Action>,
     next: usize,

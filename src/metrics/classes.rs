@@ -52,7 +52,7 @@ pub(super) fn growing_histogram() -> Histogram<u64> {
 /// histogram can track fails to grow it; that one is clamped (the global
 /// histograms record the same values and count such clamps).
 #[inline]
-fn grow_record(h: &mut Histogram<u64>, value: u64) {
+pub(super) fn grow_record(h: &mut Histogram<u64>, value: u64) {
     if h.record(value).is_err() {
         h.saturating_record(value);
     }

@@ -444,7 +444,7 @@ impl Recorder {
             a.wait_count += 1;
             self.wait_sum += wait as u128;
             let d = &mut self.domains[domain.0 as usize];
-            record(&mut d.wait, wait, &mut self.saturated);
+            record_growing(&mut d.wait, wait, self.hist_max_ns, &mut self.saturated);
             d.wait_sum += wait as u128;
             self.classes.on_wait(task, wait);
         }
@@ -501,7 +501,12 @@ impl Recorder {
         let latency = t.as_nanos() - scheduled.as_nanos();
         let d = &mut self.domains[domain.0 as usize];
         d.statuses[status as usize] += 1;
-        record(&mut d.latency, latency, &mut self.saturated);
+        record_growing(
+            &mut d.latency,
+            latency,
+            self.hist_max_ns,
+            &mut self.saturated,
+        );
         d.latency_sum += latency as u128;
     }
 
@@ -790,6 +795,17 @@ pub(crate) fn record(h: &mut Histogram<u64>, value: u64, saturated: &mut u64) {
     }
 }
 
+/// Records `value` in a growing histogram, which takes any value: one
+/// above `max_ns` (the run's horizon, see [`histogram_max_ns`]) is counted
+/// in `saturated` all the same, as the fixed-range histograms count theirs.
+#[inline]
+fn record_growing(h: &mut Histogram<u64>, value: u64, max_ns: u64, saturated: &mut u64) {
+    if value > max_ns {
+        *saturated += 1;
+    }
+    classes::grow_record(h, value);
+}
+
 pub(crate) fn ratio(a: f64, b: f64) -> f64 {
     if b > 0.0 {
         a / b
@@ -865,5 +881,16 @@ mod tests {
         record(&mut h, 90 * day, &mut saturated);
         assert_eq!(saturated, 1, "above the range: clamped and counted");
         assert_eq!(h.len(), 1, "a clamped record is still recorded");
+    }
+
+    #[test]
+    fn growing_histograms_count_values_past_the_horizon() {
+        let mut saturated = 0;
+        let mut h = growing_histogram();
+        record_growing(&mut h, HIST_MIN_MAX_NS, HIST_MIN_MAX_NS, &mut saturated);
+        assert_eq!(saturated, 0, "the horizon itself fits");
+        record_growing(&mut h, HIST_MIN_MAX_NS + 1, HIST_MIN_MAX_NS, &mut saturated);
+        assert_eq!(saturated, 1, "past the horizon: counted");
+        assert_eq!(h.len(), 2, "and still recorded");
     }
 }
