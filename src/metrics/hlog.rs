@@ -5,8 +5,8 @@
 //! Each time-series interval's latency histogram (every job result in the
 //! interval, warm-up and drain included, like the `p50_ns`/`p99_ns`
 //! columns) is encoded when the interval closes with the crate's V2 deflate
-//! serializer and kept as its base64 line; memory grows with the number of
-//! intervals, not jobs. Timestamps are simulated seconds from the start of
+//! serializer and kept as its base64 line in a [`Spool`]: memory stays
+//! bounded however many intervals a run has. Timestamps are simulated seconds from the start of
 //! the run (`StartTime` and `BaseTime` 0), so the file is deterministic.
 
 use std::io::{self, Write};
@@ -17,11 +17,14 @@ use hdrhistogram::serialization::interval_log::IntervalLogWriterBuilder;
 use hdrhistogram::serialization::{Serializer, V2DeflateSerializer};
 use hdrhistogram::Histogram;
 
+use super::spool::Spool;
+
 /// Values are recorded in ns; the log's max column is in ms, as the
 /// HdrHistogram tools expect for latencies.
 const MAX_VALUE_DIVISOR: f64 = 1e6;
 
 /// One encoded interval.
+#[derive(serde::Serialize, serde::Deserialize)]
 struct Interval {
     /// `Tag=` of the line (a sweep point's replication), if any.
     tag: Option<String>,
@@ -35,23 +38,29 @@ struct Interval {
 pub struct IntervalLog {
     serializer: V2DeflateSerializer,
     buf: Vec<u8>,
-    intervals: Vec<Interval>,
+    intervals: Spool<Interval>,
     /// Why an interval could not be encoded (a bug; reported on write).
     error: Option<String>,
 }
 
 impl Default for IntervalLog {
     fn default() -> Self {
-        IntervalLog {
-            serializer: V2DeflateSerializer::new(),
-            buf: Vec::new(),
-            intervals: Vec::new(),
-            error: None,
-        }
+        IntervalLog::with_keep(super::spool::KEEP_IN_MEMORY)
     }
 }
 
 impl IntervalLog {
+    /// A log holding up to `keep` encoded intervals in memory (see
+    /// [`Spool::with_keep`]).
+    pub fn with_keep(keep: usize) -> Self {
+        IntervalLog {
+            serializer: V2DeflateSerializer::new(),
+            buf: Vec::new(),
+            intervals: Spool::with_keep(keep),
+            error: None,
+        }
+    }
+
     /// Encodes the histogram of the interval `[start_ns, end_ns)`.
     pub fn push(&mut self, start_ns: u64, end_ns: u64, h: &Histogram<u64>) {
         self.push_tagged(None, start_ns, end_ns, h);
@@ -104,7 +113,7 @@ impl IntervalLog {
             .with_base_time(UNIX_EPOCH)
             .with_max_value_divisor(MAX_VALUE_DIVISOR)
             .begin_log_with(&mut WriteRef(out), &mut V2DeflateSerializer::new())?;
-        for i in &self.intervals {
+        self.intervals.try_for_each(|i| {
             if let Some(tag) = &i.tag {
                 write!(out, "Tag={tag},")?;
             }
@@ -115,9 +124,8 @@ impl IntervalLog {
                 secs(i.end_ns - i.start_ns),
                 i.max_ns as f64 / MAX_VALUE_DIVISOR,
                 i.encoded
-            )?;
-        }
-        Ok(())
+            )
+        })
     }
 }
 

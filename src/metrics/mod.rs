@@ -11,6 +11,7 @@ pub mod classes;
 pub mod hlog;
 pub mod meter;
 mod observe;
+pub mod spool;
 pub mod summary;
 
 use hdrhistogram::Histogram;
@@ -61,7 +62,7 @@ pub struct AgentLayout {
 }
 
 /// One row of `timeseries.csv`.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct SeriesRow {
     pub start_ns: u64,
     pub end_ns: u64,
@@ -143,7 +144,10 @@ pub struct Recorder {
     bucket_latency: Histogram<u64>,
     /// Each interval's latency histogram, encoded (`latency.hlog`).
     interval_log: hlog::IntervalLog,
-    series: Vec<SeriesRow>,
+    /// One row per closed interval (bounded memory, see [`spool`]).
+    series: spool::Spool<SeriesRow>,
+    /// Where the last closed interval ended.
+    last_end_ns: u64,
     faults: FaultStats,
     balancing: BalancingStats,
     /// The histograms' highest tracked value, and how many records were
@@ -219,7 +223,8 @@ impl Recorder {
             bucket: Bucket::default(),
             bucket_latency: histogram(hist_max_ns),
             interval_log: hlog::IntervalLog::default(),
-            series: Vec::new(),
+            series: spool::Spool::default(),
+            last_end_ns: 0,
             faults: FaultStats::default(),
             balancing: BalancingStats::default(),
             hist_max_ns,
@@ -230,6 +235,15 @@ impl Recorder {
             ok_after: 0,
             realtime_series: None,
         }
+    }
+
+    /// Holds up to `intervals` closed intervals in memory before spilling
+    /// them to a temporary file (default [`spool::KEEP_IN_MEMORY`]); the
+    /// reports are the same bytes either way. Call before the run starts.
+    pub fn keep_in_memory(&mut self, intervals: usize) {
+        debug_assert!(self.series.is_empty(), "set before any interval closes");
+        self.series = spool::Spool::with_keep(intervals);
+        self.interval_log = hlog::IntervalLog::with_keep(intervals);
     }
 
     /// The span of the fault timeline, for during/after throughput.
@@ -351,7 +365,8 @@ impl Recorder {
     }
 
     fn close_interval(&mut self, end: u64, core: &Core) {
-        let start = self.series.last().map_or(0, |r| r.end_ns);
+        let start = self.last_end_ns;
+        self.last_end_ns = end;
         let span = (end - start).max(1) as f64;
         let mut domain_queue = Vec::with_capacity(self.domains.len());
         let mut domain_util = Vec::with_capacity(self.domains.len());
@@ -544,8 +559,8 @@ impl Recorder {
         }
     }
 
-    /// The time series so far.
-    pub fn series(&self) -> &[SeriesRow] {
+    /// The time series so far, one row per closed interval.
+    pub fn series(&self) -> &spool::Spool<SeriesRow> {
         &self.series
     }
 
@@ -574,8 +589,7 @@ impl Recorder {
     /// Closes the last (possibly partial) interval at the run's end.
     pub fn finish(&mut self, end: SimInstant, core: &Core) {
         self.advance_to(end, core);
-        let last_end = self.series.last().map_or(0, |r| r.end_ns);
-        if end.as_nanos() > last_end {
+        if end.as_nanos() > self.last_end_ns {
             self.close_interval(end.as_nanos(), core);
         }
     }

@@ -53,7 +53,8 @@ impl Reporter for TimeseriesCsv {
             header.extend(REALTIME_COLUMNS.map(String::from));
         }
         w.write_record(&header)?;
-        for (i, r) in report.recorder.series().iter().enumerate() {
+        let mut i = 0;
+        report.recorder.series().try_for_each(|r| {
             let mut rec = vec![
                 r.start_ns.to_string(),
                 r.end_ns.to_string(),
@@ -74,8 +75,9 @@ impl Reporter for TimeseriesCsv {
                 let span_s = (r.end_ns - r.start_ns).max(1) as f64 / 1e9;
                 rec.extend(realtime_cells(rows.get(i), span_s));
             }
-            w.write_record(&rec)?;
-        }
+            i += 1;
+            Ok(w.write_record(&rec)?)
+        })?;
         w.flush()
     }
 }

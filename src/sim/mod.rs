@@ -316,6 +316,14 @@ impl Sim {
         self
     }
 
+    /// Keeps up to `intervals` closed intervals of the time series in
+    /// memory before spilling them to a temporary file (see
+    /// [`crate::metrics::spool`]); the reports do not change.
+    pub fn keep_in_memory(mut self, intervals: usize) -> Sim {
+        self.recorder.keep_in_memory(intervals);
+        self
+    }
+
     /// Sends every event of the run to `sink` (see [`trace`]); the run
     /// itself is unchanged.
     pub fn set_trace(&mut self, sink: Box<dyn TraceSink>) {

@@ -121,6 +121,8 @@ fn in_process_execute_is_deterministic() {
             .output
             .recorder
             .series()
+            .to_vec()
+            .expect("the time series reads back")
             .iter()
             .map(|r| format!("{r:?}"))
             .collect();
@@ -177,5 +179,44 @@ fn fault_and_balancing_scenarios_are_byte_identical_twice() {
                 "{scenario}: {name} differs between runs"
             );
         }
+    }
+}
+
+/// A run with more intervals than the recorder keeps in memory spills the
+/// oldest to a temporary file; its reports are the same bytes as a run
+/// that kept every interval in memory.
+#[test]
+fn spilled_intervals_write_the_same_reports() {
+    use esa_sim::report::{write_files, RunReport};
+    use esa_sim::sim::Sim;
+    let overrides = ["scenario.duration=3h", "scenario.interval=1m"].map(String::from);
+    let s = scenario::load(&data("small.toml"), &overrides).expect("fixture is valid");
+    let write = |keep: usize, dir: &Path| {
+        let (sim, _org) = Sim::build(&s).expect("builds");
+        let out = sim.keep_in_memory(keep).run();
+        assert!(out.violations.is_empty(), "{:?}", out.violations);
+        let report = RunReport {
+            summary: &out.summary,
+            recorder: &out.recorder,
+        };
+        write_files(dir, &report).expect("reports written");
+        out.recorder.series().spilled()
+    };
+    let (spilled, kept) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    assert!(
+        write(8, spilled.path()) > 150,
+        "most of 180 intervals spilled"
+    );
+    assert_eq!(write(usize::MAX, kept.path()), 0, "nothing spilled");
+    for name in [
+        "timeseries.csv",
+        "latency.hlog",
+        "summary.json",
+        "latency.hgrm",
+    ] {
+        assert!(
+            read(spilled.path(), name) == read(kept.path(), name),
+            "{name} differs between a spilled and an in-memory run"
+        );
     }
 }
