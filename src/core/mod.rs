@@ -268,11 +268,14 @@ impl Core {
     /// When the core next needs [`Core::handle`] called without an input;
     /// `None` while it has no timers.
     pub fn next_deadline(&self) -> Option<SimInstant> {
+        // Spelled out: an array → flatten → min chain compiles to stack
+        // traffic on this per-event path.
+        let earliest = |a: Option<SimInstant>, b: Option<SimInstant>| match (a, b) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
         let visibility = self.visibility.front().map(|(t, _, _)| *t);
-        [visibility, self.sweep_due, self.balance.due]
-            .into_iter()
-            .flatten()
-            .min()
+        earliest(earliest(visibility, self.sweep_due), self.balance.due)
     }
 
     #[inline]

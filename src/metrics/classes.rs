@@ -5,12 +5,12 @@
 //! one record set per pair that the scenario's tasks use, so the hot path
 //! costs one extra latency record per measured job and one extra queue-wait
 //! record per measured start; the `priorities.<p>` and `loads.<name>`
-//! blocks are exact sums of pairs (integer counts and sums,
-//! `Histogram::add`), so per-priority counts always add up to the global
-//! ones.
+//! blocks are exact sums of pairs (integer counts and sums, unions of
+//! [`Sample`]s), so per-priority counts always add up to the global ones.
 
 use hdrhistogram::Histogram;
 
+use super::sample::Sample;
 use super::summary::{ClassSummary, OrderedMap};
 use super::{latency_of, per_min, ratio, wait_of};
 use crate::core::aggregate::Status;
@@ -33,9 +33,9 @@ struct PairRec {
     load: u32,
     arrived: u64,
     statuses: [u64; 4],
-    latency: Histogram<u64>,
+    latency: Sample,
     latency_sum: u128,
-    wait: Histogram<u64>,
+    wait: Sample,
     wait_sum: u128,
 }
 
@@ -56,12 +56,6 @@ pub(super) fn grow_record(h: &mut Histogram<u64>, value: u64) {
     if h.record(value).is_err() {
         h.saturating_record(value);
     }
-}
-
-/// Adds `other` into `into`; both grow, so this cannot fail.
-pub(super) fn merge(into: &mut Histogram<u64>, other: &Histogram<u64>) {
-    into.add(other)
-        .expect("auto-resizing histograms take any value");
 }
 
 /// Per-pair records, and the task → pair map.
@@ -86,9 +80,9 @@ impl Classes {
                         load,
                         arrived: 0,
                         statuses: [0; 4],
-                        latency: growing_histogram(),
+                        latency: Sample::default(),
                         latency_sum: 0,
-                        wait: growing_histogram(),
+                        wait: Sample::default(),
                         wait_sum: 0,
                     });
                     pairs.len() - 1
@@ -117,7 +111,7 @@ impl Classes {
     #[inline]
     pub fn on_wait(&mut self, task: TaskIdx, wait_ns: u64) {
         let p = self.pair(task);
-        grow_record(&mut p.wait, wait_ns);
+        p.wait.record(wait_ns);
         p.wait_sum += wait_ns as u128;
     }
 
@@ -126,8 +120,13 @@ impl Classes {
     pub fn on_result(&mut self, task: TaskIdx, status: Status, latency_ns: u64) {
         let p = self.pair(task);
         p.statuses[status as usize] += 1;
-        grow_record(&mut p.latency, latency_ns);
+        p.latency.record(latency_ns);
         p.latency_sum += latency_ns as u128;
+    }
+
+    /// Every pair's latencies (together: every measured result's).
+    pub fn latencies(&self) -> impl Iterator<Item = &Sample> {
+        self.pairs.iter().map(|p| &p.latency)
     }
 
     /// `priorities.<p>`: the priorities some task uses, most urgent first.
@@ -150,28 +149,29 @@ impl Classes {
 
     /// The sum of the pairs `member` picks; `None` when it picks none.
     fn block(&self, member: impl Fn(&PairRec) -> bool, window_s: f64) -> Option<ClassSummary> {
-        let mut picked = self.pairs.iter().filter(|p| member(p)).peekable();
-        picked.peek()?;
+        let picked: Vec<&PairRec> = self.pairs.iter().filter(|p| member(p)).collect();
+        if picked.is_empty() {
+            return None;
+        }
         let mut arrived = 0;
         let mut statuses = [0u64; 4];
-        let (mut latency, mut latency_sum) = (growing_histogram(), 0u128);
-        let (mut wait, mut wait_sum) = (growing_histogram(), 0u128);
-        for p in picked {
+        let (mut latency_sum, mut wait_sum) = (0u128, 0u128);
+        for p in &picked {
             arrived += p.arrived;
             for (sum, n) in statuses.iter_mut().zip(p.statuses) {
                 *sum += n;
             }
-            merge(&mut latency, &p.latency);
             latency_sum += p.latency_sum;
-            merge(&mut wait, &p.wait);
             wait_sum += p.wait_sum;
         }
+        let latency = Sample::merged(&picked.iter().map(|p| &p.latency).collect::<Vec<_>>());
+        let wait = Sample::merged(&picked.iter().map(|p| &p.wait).collect::<Vec<_>>());
         Some(class_summary(
             arrived,
             statuses,
             window_s,
-            latency_of(&latency, latency_sum),
-            wait_of(&wait, wait_sum),
+            latency_of(&*latency, latency_sum),
+            wait_of(&*wait, wait_sum),
         ))
     }
 }

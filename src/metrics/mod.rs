@@ -11,6 +11,7 @@ pub mod classes;
 pub mod hlog;
 pub mod meter;
 mod observe;
+pub mod sample;
 pub mod spool;
 pub mod summary;
 
@@ -20,8 +21,9 @@ use crate::core::aggregate::Status;
 use crate::core::{AgentIdx, Core, DomainIdx, PoolIdx, Stranded, TaskIdx};
 use crate::time::SimInstant;
 pub use classes::ClassLayout;
-use classes::{growing_histogram, merge, Classes};
+use classes::Classes;
 use meter::Integral;
+use sample::Sample;
 use summary::*;
 
 /// The least highest value the histograms track: 30 simulated days. Runs
@@ -93,14 +95,14 @@ struct Bucket {
 struct DomainRec {
     subtasks: u64,
     statuses: [u64; 4],
-    latency: Histogram<u64>,
+    latency: Sample,
     latency_sum: u128,
     busy: Integral,
     busy_at_interval: u128,
     capacity: u64,
     retries: u64,
     rejected: u64,
-    wait: Histogram<u64>,
+    wait: Sample,
     wait_sum: u128,
 }
 
@@ -180,7 +182,7 @@ impl Recorder {
             .map(|d| DomainRec {
                 subtasks: 0,
                 statuses: [0; 4],
-                latency: growing_histogram(),
+                latency: Sample::default(),
                 latency_sum: 0,
                 busy: Integral::default(),
                 busy_at_interval: 0,
@@ -192,7 +194,7 @@ impl Recorder {
                     .sum(),
                 retries: 0,
                 rejected: 0,
-                wait: growing_histogram(),
+                wait: Sample::default(),
                 wait_sum: 0,
             })
             .collect();
@@ -382,6 +384,7 @@ impl Recorder {
             });
         }
         let b = std::mem::take(&mut self.bucket);
+        let [p50_ns, p99_ns] = quantiles(&self.bucket_latency, [0.5, 0.99]);
         self.series.push(SeriesRow {
             start_ns: start,
             end_ns: end,
@@ -390,8 +393,8 @@ impl Recorder {
             partial: b.statuses[2],
             failed: b.statuses[3],
             in_flight: core.jobs_in_flight(),
-            p50_ns: quantile(&self.bucket_latency, 0.5),
-            p99_ns: quantile(&self.bucket_latency, 0.99),
+            p50_ns,
+            p99_ns,
             domain_queue,
             domain_util,
             escalations: b.escalations,
@@ -552,7 +555,6 @@ impl Recorder {
         }
         if self.measured(s) {
             self.statuses[status as usize] += 1;
-            record(&mut self.latency, latency, &mut self.saturated);
             self.latency_sum += latency as u128;
             self.workers_sum += workers as u64;
             self.classes.on_result(task, status, latency);
@@ -564,7 +566,7 @@ impl Recorder {
         &self.series
     }
 
-    /// The overall latency histogram (measured jobs).
+    /// The overall latency histogram (measured jobs), once [`Recorder::finish`]ed.
     pub fn latency_histogram(&self) -> &Histogram<u64> {
         &self.latency
     }
@@ -586,11 +588,18 @@ impl Recorder {
         )]
     }
 
-    /// Closes the last (possibly partial) interval at the run's end.
+    /// Closes the last (possibly partial) interval at the run's end and
+    /// fills the overall latency histogram. Call once.
     pub fn finish(&mut self, end: SimInstant, core: &Core) {
         self.advance_to(end, core);
         if end.as_nanos() > self.last_end_ns {
             self.close_interval(end.as_nanos(), core);
+        }
+        // The measured jobs' latencies are exactly the union of the job
+        // classes' (each measured result is recorded in its class), so the
+        // hot path records them once, not twice.
+        for sample in self.classes.latencies() {
+            sample.record_into(&mut self.latency, &mut self.saturated);
         }
     }
 
@@ -626,7 +635,7 @@ impl Recorder {
             throughput_per_min: per_min(ok, window_s),
             completion: ratio(ok, jobs.arrived as f64),
             latency_ns: latency_of(&self.latency, self.latency_sum),
-            queue_wait_ns: wait_of(&self.merged_wait(), self.wait_sum),
+            queue_wait_ns: wait_of(&*self.merged_wait(), self.wait_sum),
             workers_per_job_mean: ratio(self.workers_sum as f64, jobs.results() as f64),
             utilization: self.utilization_overall(),
             recovery_time_ns: self.recovered().then_some(self.faults.max_redispatch_ns),
@@ -668,12 +677,8 @@ impl Recorder {
 
     /// Queue waits of all domains in one histogram (recorded per domain
     /// only, to keep the hot path to one record per start).
-    fn merged_wait(&self) -> Histogram<u64> {
-        let mut all = growing_histogram();
-        for d in &self.domains {
-            merge(&mut all, &d.wait);
-        }
-        all
+    fn merged_wait(&self) -> std::borrow::Cow<'_, Sample> {
+        Sample::merged(&self.domains.iter().map(|d| &d.wait).collect::<Vec<_>>())
     }
 
     fn window_busy(&self, agent: usize) -> u128 {
@@ -813,11 +818,11 @@ pub(crate) fn record(h: &mut Histogram<u64>, value: u64, saturated: &mut u64) {
 /// above `max_ns` (the run's horizon, see [`histogram_max_ns`]) is counted
 /// in `saturated` all the same, as the fixed-range histograms count theirs.
 #[inline]
-fn record_growing(h: &mut Histogram<u64>, value: u64, max_ns: u64, saturated: &mut u64) {
+fn record_growing(h: &mut Sample, value: u64, max_ns: u64, saturated: &mut u64) {
     if value > max_ns {
         *saturated += 1;
     }
-    classes::grow_record(h, value);
+    h.record(value);
 }
 
 pub(crate) fn ratio(a: f64, b: f64) -> f64 {
@@ -834,43 +839,82 @@ fn per_min(count: f64, window_s: f64) -> f64 {
 
 /// The histogram's value at quantile `q` (highest equivalent value), 0 if empty.
 pub fn quantile(h: &Histogram<u64>, q: f64) -> u64 {
-    if h.is_empty() {
-        0
-    } else {
-        h.highest_equivalent(h.value_at_quantile(q))
+    quantiles(h, [q])[0]
+}
+
+/// [`quantile`] at each of `qs` (ascending), in one pass over the counts.
+pub fn quantiles<const N: usize>(h: &Histogram<u64>, qs: [f64; N]) -> [u64; N] {
+    debug_assert!(qs.is_sorted(), "quantiles in ascending order");
+    let mut out = [0; N];
+    if !h.is_empty() {
+        for (o, v) in out.iter_mut().zip(h.value_at_quantiles(qs)) {
+            *o = h.highest_equivalent(v);
+        }
+    }
+    out
+}
+
+/// What a summary reads from a distribution: a histogram or a [`Sample`].
+pub(crate) trait Distribution {
+    fn count(&self) -> u64;
+    /// The highest value equivalent to the largest recorded; 0 if empty.
+    fn top(&self) -> u64;
+    /// The values at `qs` (ascending), as [`quantiles`] gives them.
+    fn at<const N: usize>(&self, qs: [f64; N]) -> [u64; N];
+}
+
+impl Distribution for Histogram<u64> {
+    fn count(&self) -> u64 {
+        self.len()
+    }
+    fn top(&self) -> u64 {
+        if self.is_empty() {
+            0
+        } else {
+            self.highest_equivalent(self.max())
+        }
+    }
+    fn at<const N: usize>(&self, qs: [f64; N]) -> [u64; N] {
+        quantiles(self, qs)
     }
 }
 
-pub(crate) fn latency_of(h: &Histogram<u64>, sum: u128) -> Latency {
-    let n = h.len();
+impl Distribution for Sample {
+    fn count(&self) -> u64 {
+        self.len()
+    }
+    fn top(&self) -> u64 {
+        self.max()
+    }
+    fn at<const N: usize>(&self, qs: [f64; N]) -> [u64; N] {
+        self.quantiles(qs)
+    }
+}
+
+pub(crate) fn latency_of(h: &impl Distribution, sum: u128) -> Latency {
+    let n = h.count();
+    let [p50, p90, p95, p99, p999] = h.at([0.50, 0.90, 0.95, 0.99, 0.999]);
     Latency {
         count: n,
         mean: ratio(sum as f64, n as f64),
-        p50: quantile(h, 0.50),
-        p90: quantile(h, 0.90),
-        p95: quantile(h, 0.95),
-        p99: quantile(h, 0.99),
-        p999: quantile(h, 0.999),
-        max: if n == 0 {
-            0
-        } else {
-            h.highest_equivalent(h.max())
-        },
+        p50,
+        p90,
+        p95,
+        p99,
+        p999,
+        max: h.top(),
     }
 }
 
-pub(crate) fn wait_of(h: &Histogram<u64>, sum: u128) -> QueueWait {
-    let n = h.len();
+pub(crate) fn wait_of(h: &impl Distribution, sum: u128) -> QueueWait {
+    let n = h.count();
+    let [p50, p99] = h.at([0.50, 0.99]);
     QueueWait {
         count: n,
         mean: ratio(sum as f64, n as f64),
-        p50: quantile(h, 0.50),
-        p99: quantile(h, 0.99),
-        max: if n == 0 {
-            0
-        } else {
-            h.highest_equivalent(h.max())
-        },
+        p50,
+        p99,
+        max: h.top(),
     }
 }
 
@@ -900,7 +944,7 @@ mod tests {
     #[test]
     fn growing_histograms_count_values_past_the_horizon() {
         let mut saturated = 0;
-        let mut h = growing_histogram();
+        let mut h = Sample::default();
         record_growing(&mut h, HIST_MIN_MAX_NS, HIST_MIN_MAX_NS, &mut saturated);
         assert_eq!(saturated, 0, "the horizon itself fits");
         record_growing(&mut h, HIST_MIN_MAX_NS + 1, HIST_MIN_MAX_NS, &mut saturated);

@@ -1,0 +1,55 @@
+//! Runs a scenario N times in one process, as the criterion benches do
+//! (`Sim::build` + `Sim::run`, no report files), for a profiler:
+//!
+//! ```text
+//! cargo build --release --example profile
+//! valgrind --tool=callgrind target/release/examples/profile \
+//!     scenarios/baseline.toml 20 scenario.duration=5m scenario.warmup=0s scenario.drain=2m
+//! perf record -g target/release/examples/profile scenarios/mmc.toml 5
+//! ```
+//!
+//! Arguments: the scenario, the number of runs (default 10), then any
+//! `--set` overrides as `key=value`. Prints jobs and events per run.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use esa_sim::scenario;
+use esa_sim::sim::Sim;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let Some(file) = args.first() else {
+        eprintln!("usage: profile <scenario.toml> [runs] [key=value ...]");
+        return ExitCode::from(2);
+    };
+    let runs: u32 = match args.get(1).map(|n| n.parse()) {
+        None => 10,
+        Some(Ok(n)) => n,
+        Some(Err(e)) => {
+            eprintln!("runs: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let overrides = args.get(2..).unwrap_or_default().to_vec();
+    let s = match scenario::load(Path::new(file), &overrides) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(2);
+        }
+    };
+    let (mut jobs, mut events) = (0, 0);
+    for _ in 0..runs {
+        let (sim, _org) = Sim::build(&s).expect("a loaded scenario builds");
+        let out = sim.run();
+        jobs += out.summary.jobs_all.arrived;
+        events += out.events;
+    }
+    println!(
+        "{runs} runs: {} jobs, {} events per run",
+        jobs / u64::from(runs.max(1)),
+        events / u64::from(runs.max(1))
+    );
+    ExitCode::SUCCESS
+}
