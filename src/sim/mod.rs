@@ -474,12 +474,15 @@ impl Sim {
         }
         self.apply_actions(t);
         self.arm_timer(t);
-        self.schedule_realtime();
+        if self.realtime.is_some() {
+            self.schedule_realtime();
+        }
         self.check(t);
     }
 
-    /// Puts what the D4 model asked for on the future-event list.
-    #[inline]
+    /// Puts what the D4 model asked for on the future-event list (out of
+    /// line: most scenarios have no D4 model, and test for it inline).
+    #[inline(never)]
     fn schedule_realtime(&mut self) {
         if let Some(rt) = self.realtime.as_mut() {
             for (at, event) in rt.take_due() {
