@@ -3,8 +3,10 @@
 //! integrals for utilisation, and an interval time series.
 //!
 //! The recorder is fed by the driver from the core's actions; it never
-//! changes the simulation. Memory is bounded by the org's size and the
-//! number of intervals, not by the number of jobs (no per-job storage).
+//! changes the simulation. Memory is bounded by the org's size, not by the
+//! number of jobs (no per-job storage: small distributions are raw values
+//! up to a cap, see [`sample`]) nor of intervals (older ones spill to a
+//! temporary file, see [`spool`]).
 //! Jobs arriving before the warm-up ends are simulated but not measured.
 
 pub mod classes;
