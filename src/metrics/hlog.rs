@@ -6,8 +6,9 @@
 //! interval, warm-up and drain included, like the `p50_ns`/`p99_ns`
 //! columns) is encoded when the interval closes with the crate's V2 deflate
 //! serializer and kept as its base64 line in a [`Spool`]: memory stays
-//! bounded however many intervals a run has. Timestamps are simulated seconds from the start of
-//! the run (`StartTime` and `BaseTime` 0), so the file is deterministic.
+//! bounded however many intervals a run has. Timestamps are simulated
+//! seconds from the start of the run (`StartTime` and `BaseTime` 0), so the
+//! file is deterministic.
 
 use std::io::{self, Write};
 use std::time::{Duration, UNIX_EPOCH};

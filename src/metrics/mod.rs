@@ -677,7 +677,7 @@ impl Recorder {
         f
     }
 
-    /// Queue waits of all domains in one histogram (recorded per domain
+    /// Queue waits of all domains in one distribution (recorded per domain
     /// only, to keep the hot path to one record per start).
     fn merged_wait(&self) -> std::borrow::Cow<'_, Sample> {
         Sample::merged(&self.domains.iter().map(|d| &d.wait).collect::<Vec<_>>())
@@ -878,18 +878,6 @@ impl Distribution for Histogram<u64> {
     }
     fn at<const N: usize>(&self, qs: [f64; N]) -> [u64; N] {
         quantiles(self, qs)
-    }
-}
-
-impl Distribution for Sample {
-    fn count(&self) -> u64 {
-        self.len()
-    }
-    fn top(&self) -> u64 {
-        self.max()
-    }
-    fn at<const N: usize>(&self, qs: [f64; N]) -> [u64; N] {
-        self.quantiles(qs)
     }
 }
 

@@ -20,6 +20,7 @@ use std::sync::OnceLock;
 use hdrhistogram::Histogram;
 
 use super::classes::{grow_record, growing_histogram};
+use super::Distribution;
 
 /// How many raw values a sample holds before it becomes a histogram:
 /// 128 KB of `u64`s, less than the ~200 KB histogram of a distribution
@@ -80,41 +81,6 @@ impl Sample {
         self.len() == 0
     }
 
-    /// The highest value equivalent to the largest recorded; 0 if empty.
-    pub fn max(&self) -> u64 {
-        match self {
-            _ if self.is_empty() => 0,
-            Sample::Raw(values) => classes().highest_equivalent(*values.iter().max().unwrap_or(&0)),
-            Sample::Hist(h) => h.highest_equivalent(h.max()),
-        }
-    }
-
-    /// The value at each of `qs` (ascending, each in `(0, 1]`), as
-    /// [`super::quantiles`] gives it for a histogram of the same values.
-    pub fn quantiles<const N: usize>(&self, qs: [f64; N]) -> [u64; N] {
-        let values = match self {
-            Sample::Hist(h) => return super::quantiles(h, qs),
-            Sample::Raw(values) if values.is_empty() => return [0; N],
-            Sample::Raw(values) => values,
-        };
-        // The k-th smallest by selection, not a sort: each select leaves
-        // everything after its position no smaller, so the next (higher)
-        // quantile is selected in what is left.
-        let mut values = values.clone();
-        let n = values.len();
-        let mut from = 0;
-        qs.map(|q| {
-            debug_assert!(q > 0.0, "quantile 0 rounds down in HdrHistogram");
-            // HdrHistogram's target count: ceil(q·n), at least 1.
-            let k = ((q.clamp(0.0, 1.0) * n as f64).ceil() as usize).clamp(1, n);
-            let at = (k - 1).max(from);
-            let (_, v, _) = values[from..].select_nth_unstable(at - from);
-            let v = *v;
-            from = at;
-            classes().highest_equivalent(v)
-        })
-    }
-
     /// Adds every value to the fixed-range `h`; one above its range is
     /// clamped and counted in `saturated` (as [`super::record`] does).
     pub fn record_into(&self, h: &mut Histogram<u64>, saturated: &mut u64) {
@@ -167,6 +133,50 @@ impl Sample {
                 .expect("auto-resizing histograms take any value");
         }
         Cow::Owned(Sample::Hist(h))
+    }
+}
+
+/// What a summary reads: for raw values, exactly what the histogram they
+/// would make gives.
+impl Distribution for Sample {
+    fn count(&self) -> u64 {
+        self.len()
+    }
+
+    fn top(&self) -> u64 {
+        match self {
+            Sample::Raw(values) => values
+                .iter()
+                .max()
+                .map_or(0, |&v| classes().highest_equivalent(v)),
+            Sample::Hist(h) => h.top(),
+        }
+    }
+
+    /// The values at `qs` (ascending, each in `(0, 1]`), as
+    /// [`super::quantiles`] gives them for a histogram of the same values.
+    fn at<const N: usize>(&self, qs: [f64; N]) -> [u64; N] {
+        let values = match self {
+            Sample::Hist(h) => return h.at(qs),
+            Sample::Raw(values) if values.is_empty() => return [0; N],
+            Sample::Raw(values) => values,
+        };
+        // The k-th smallest by selection, not a sort: each select leaves
+        // everything after its position no smaller, so the next (higher)
+        // quantile is selected in what is left.
+        let mut values = values.clone();
+        let n = values.len();
+        let mut from = 0;
+        qs.map(|q| {
+            debug_assert!(q > 0.0, "quantile 0 rounds down in HdrHistogram");
+            // HdrHistogram's target count: ceil(q·n), at least 1.
+            let k = ((q.clamp(0.0, 1.0) * n as f64).ceil() as usize).clamp(1, n);
+            let at = (k - 1).max(from);
+            let (_, v, _) = values[from..].select_nth_unstable(at - from);
+            let v = *v;
+            from = at;
+            classes().highest_equivalent(v)
+        })
     }
 }
 
@@ -231,12 +241,8 @@ mod tests {
             values.iter().for_each(|&v| s.record(v));
             assert!(matches!(s, Sample::Raw(_)));
             let h = as_histogram(&values);
-            assert_eq!(
-                s.quantiles(QS),
-                crate::metrics::quantiles(&h, QS),
-                "n = {n}"
-            );
-            assert_eq!(s.max(), h.highest_equivalent(h.max()), "n = {n}");
+            assert_eq!(s.at(QS), crate::metrics::quantiles(&h, QS), "n = {n}");
+            assert_eq!(s.top(), h.highest_equivalent(h.max()), "n = {n}");
             assert_eq!(s.len(), h.len());
         }
     }
@@ -248,8 +254,8 @@ mod tests {
         values.iter().for_each(|&v| s.record(v));
         assert!(matches!(s, Sample::Hist(_)), "past the cap: a histogram");
         let h = as_histogram(&values);
-        assert_eq!(s.quantiles(QS), crate::metrics::quantiles(&h, QS));
-        assert_eq!((s.len(), s.max()), (h.len(), h.highest_equivalent(h.max())));
+        assert_eq!(s.at(QS), crate::metrics::quantiles(&h, QS));
+        assert_eq!((s.len(), s.top()), (h.len(), h.highest_equivalent(h.max())));
     }
 
     #[test]
@@ -294,8 +300,8 @@ mod tests {
             let m = Sample::merged(&parts);
             let h = as_histogram(&all);
             assert_eq!(m.len(), all.len() as u64);
-            assert_eq!(m.quantiles(QS), crate::metrics::quantiles(&h, QS));
-            assert_eq!(m.max(), h.highest_equivalent(h.max()));
+            assert_eq!(m.at(QS), crate::metrics::quantiles(&h, QS));
+            assert_eq!(m.top(), h.highest_equivalent(h.max()));
         }
         assert!(Sample::merged(&[]).is_empty());
     }

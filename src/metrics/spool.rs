@@ -62,11 +62,6 @@ impl<T> Spool<T> {
     pub fn spilled(&self) -> usize {
         self.spilled
     }
-
-    /// The newest item, if it is still in memory.
-    pub fn last_in_memory(&self) -> Option<&T> {
-        self.recent.last()
-    }
 }
 
 impl<T: Serialize + DeserializeOwned> Spool<T> {
