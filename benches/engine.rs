@@ -28,6 +28,11 @@ use esa_sim::sim::engine::EventQueue;
 use esa_sim::sim::Sim;
 use esa_sim::time::{SimDuration, SimInstant};
 
+/// The allocator of the `esa-sim` binary (`src/main.rs`), so this measures
+/// what the binary runs.
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const LAMBDA_PER_S: f64 = 8.0;
 const MU_PER_S: f64 = 1.0;
 const SERVERS: usize = 10;

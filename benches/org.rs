@@ -20,6 +20,11 @@ use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use esa_sim::scenario::{self, Scenario};
 use esa_sim::sim::Sim;
 
+/// The allocator of the `esa-sim` binary (`src/main.rs`), so this measures
+/// what the binary runs.
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// A scenario file of this crate (relative to its root), with overrides.
 fn load(file: &str, overrides: &[&str]) -> Scenario {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(file);

@@ -14,6 +14,11 @@ use esa_sim::many::run::Runner;
 use esa_sim::many::spec::{self, Request};
 use esa_sim::many::{collect, vary};
 
+/// The allocator of the `esa-sim` binary (`src/main.rs`), so this measures
+/// what the binary runs.
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn request() -> Request {
     Request {
         scenario: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios/mmc.toml"),

@@ -87,6 +87,9 @@ enum Op {
     /// Schedule at `now + delay` with the next id.
     Push(u64),
     Pop,
+    /// Look at the next time without popping: later pushes may then land
+    /// before the peeked time.
+    Peek,
 }
 
 fn ops() -> impl Strategy<Value = Vec<Op>> {
@@ -95,7 +98,9 @@ fn ops() -> impl Strategy<Value = Vec<Op>> {
         3 => (0u64..4).prop_map(Op::Push),
         2 => (0u64..1_000).prop_map(Op::Push),
         1 => any::<u32>().prop_map(|d| Op::Push(u64::from(d))),
+        1 => (0u64..1 << 50).prop_map(Op::Push),
         3 => Just(Op::Pop),
+        1 => Just(Op::Peek),
     ];
     prop::collection::vec(op, 0..400)
 }
@@ -145,6 +150,10 @@ proptest! {
                         prop_assert_eq!(q.now(), got.unwrap().0);
                     }
                     check_pop(got, &mut model, &mut last)?;
+                }
+                Op::Peek => {
+                    let want = model.iter().map(|&(t, _)| t).min();
+                    prop_assert_eq!(q.peek_time().map(|t| t.0), want);
                 }
             }
             prop_assert_eq!(q.len(), model.len());
