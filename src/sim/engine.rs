@@ -1,13 +1,26 @@
-//! The future-event list: a binary heap ordered by `(time, seq)`.
+//! The future-event list: a binary heap plus FIFO lanes for fixed delays,
+//! ordered by `(time, seq)`.
 //!
 //! Generic over the event payload. Ties at equal time are broken by the
 //! insertion sequence number, never by heap internals, so the pop order is
-//! a pure function of the push order (DESIGN.md §2 rule 3). The heap's
-//! storage is reused, so a run in steady state does not allocate per event.
-//! This module knows nothing about the org, the core or metrics.
+//! a pure function of the push order (DESIGN.md §2 rule 3).
+//!
+//! Most of the org's events are messages crossing a link, and a link's
+//! delay is one of a few constants (hop latency, plus planning or dispatch
+//! time). Events scheduled a fixed delay after a clock that never goes back
+//! come due in the order they were scheduled, so each such delay gets a
+//! FIFO lane instead of the heap: an append and a pop at the front, where
+//! the heap sifts 48-byte entries through `log n` levels both ways. A pop
+//! takes the earliest `(time, seq)` among the heap's top and the lanes'
+//! fronts, so the order is exactly a single heap's. Events at an arbitrary
+//! time (service completions, arrivals, timers) use the heap.
+//!
+//! The heap's and lanes' storage is reused, so a run in steady state does
+//! not allocate per event. This module knows nothing about the org, the
+//! core or metrics.
 
 use std::cmp::Ordering;
-use std::collections::BinaryHeap;
+use std::collections::{BinaryHeap, VecDeque};
 
 use crate::time::{SimDuration, SimInstant};
 
@@ -18,9 +31,16 @@ struct Entry<E> {
     event: E,
 }
 
+impl<E> Entry<E> {
+    #[inline]
+    fn key(&self) -> (u64, u64) {
+        (self.time, self.seq)
+    }
+}
+
 impl<E> PartialEq for Entry<E> {
     fn eq(&self, other: &Self) -> bool {
-        self.time == other.time && self.seq == other.seq
+        self.key() == other.key()
     }
 }
 impl<E> Eq for Entry<E> {}
@@ -32,8 +52,24 @@ impl<E> PartialOrd for Entry<E> {
 impl<E> Ord for Entry<E> {
     /// Reversed, so `BinaryHeap` (a max-heap) pops the earliest `(time, seq)`.
     fn cmp(&self, other: &Self) -> Ordering {
-        (other.time, other.seq).cmp(&(self.time, self.seq))
+        other.key().cmp(&self.key())
     }
+}
+
+/// The events scheduled `delay` after their scheduling time, in time order.
+struct Lane<E> {
+    delay: u64,
+    entries: VecDeque<Entry<E>>,
+}
+
+/// How many distinct fixed delays get a lane; further ones use the heap.
+const LANES: usize = 4;
+
+/// Where the next event waits.
+#[derive(Clone, Copy)]
+enum Source {
+    Heap,
+    Lane(usize),
 }
 
 /// A future-event list with a simulated clock.
@@ -41,7 +77,9 @@ pub struct EventQueue<E> {
     now: SimInstant,
     seq: u64,
     popped: u64,
+    len: usize,
     heap: BinaryHeap<Entry<E>>,
+    lanes: Vec<Lane<E>>,
 }
 
 impl<E> Default for EventQueue<E> {
@@ -56,7 +94,9 @@ impl<E> EventQueue<E> {
             now: SimInstant::ZERO,
             seq: 0,
             popped: 0,
+            len: 0,
             heap: BinaryHeap::with_capacity(cap),
+            lanes: Vec::with_capacity(LANES),
         }
     }
 
@@ -75,12 +115,12 @@ impl<E> EventQueue<E> {
     /// Events still scheduled.
     #[inline]
     pub fn len(&self) -> usize {
-        self.heap.len()
+        self.len
     }
 
     #[inline]
     pub fn is_empty(&self) -> bool {
-        self.heap.is_empty()
+        self.len == 0
     }
 
     /// Schedules `event` at absolute time `at`. Scheduling in the past is a
@@ -88,35 +128,85 @@ impl<E> EventQueue<E> {
     #[inline]
     pub fn schedule_at(&mut self, at: SimInstant, event: E) {
         debug_assert!(at >= self.now, "event scheduled in the past");
-        let time = at.0.max(self.now.0);
-        self.heap.push(Entry {
-            time,
-            seq: self.seq,
-            event,
-        });
-        self.seq += 1;
+        let entry = self.entry(at.0.max(self.now.0), event);
+        self.heap.push(entry);
     }
 
-    /// Schedules `event` after `delay` from now.
+    /// Schedules `event` after `delay` from now. A delay that recurs (a
+    /// link's latency) is served by its FIFO lane.
     #[inline]
     pub fn schedule_in(&mut self, delay: SimDuration, event: E) {
-        self.schedule_at(self.now + delay, event);
+        let entry = self.entry((self.now + delay).0, event);
+        match self.lane_for(delay.0) {
+            Some(lane) => self.lanes[lane].entries.push_back(entry),
+            None => self.heap.push(entry),
+        }
     }
 
     /// The time of the next event, if any.
     #[inline]
     pub fn peek_time(&self) -> Option<SimInstant> {
-        self.heap.peek().map(|e| SimInstant(e.time))
+        let time = match self.next_source()? {
+            Source::Heap => self.heap.peek()?.time,
+            Source::Lane(i) => self.lanes[i].entries.front()?.time,
+        };
+        Some(SimInstant(time))
     }
 
     /// Pops the earliest event and advances the clock to its time.
     #[inline]
     pub fn pop(&mut self) -> Option<(SimInstant, E)> {
-        let Entry { time, event, .. } = self.heap.pop()?;
+        let Entry { time, event, .. } = match self.next_source()? {
+            Source::Heap => self.heap.pop()?,
+            Source::Lane(i) => self.lanes[i].entries.pop_front()?,
+        };
         debug_assert!(time >= self.now.0, "time went backwards");
         self.now = SimInstant(time);
         self.popped += 1;
+        self.len -= 1;
         Some((self.now, event))
+    }
+
+    /// Numbers a new event.
+    #[inline]
+    fn entry(&mut self, time: u64, event: E) -> Entry<E> {
+        let seq = self.seq;
+        self.seq += 1;
+        self.len += 1;
+        Entry { time, seq, event }
+    }
+
+    /// The lane of `delay`: its own, else a new one, else an empty one
+    /// taken over (its events are all popped, so order is kept).
+    #[inline]
+    fn lane_for(&mut self, delay: u64) -> Option<usize> {
+        if let Some(i) = self.lanes.iter().position(|l| l.delay == delay) {
+            return Some(i);
+        }
+        if self.lanes.len() < LANES {
+            self.lanes.push(Lane {
+                delay,
+                entries: VecDeque::new(),
+            });
+            return Some(self.lanes.len() - 1);
+        }
+        let i = self.lanes.iter().position(|l| l.entries.is_empty())?;
+        self.lanes[i].delay = delay;
+        Some(i)
+    }
+
+    /// Which holds the earliest `(time, seq)`: the heap or a lane.
+    #[inline]
+    fn next_source(&self) -> Option<Source> {
+        let mut best = self.heap.peek().map(|e| (e.key(), Source::Heap));
+        for (i, lane) in self.lanes.iter().enumerate() {
+            if let Some(front) = lane.entries.front() {
+                if best.is_none_or(|(key, _)| front.key() < key) {
+                    best = Some((front.key(), Source::Lane(i)));
+                }
+            }
+        }
+        best.map(|(_, source)| source)
     }
 }
 

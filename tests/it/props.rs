@@ -86,6 +86,9 @@ proptest! {
 enum Op {
     /// Schedule at `now + delay` with the next id.
     Push(u64),
+    /// The same through `schedule_in`: a fixed delay's FIFO lane while
+    /// lanes last (more distinct delays than lanes here), else the heap.
+    PushIn(u64),
     Pop,
     /// Look at the next time without popping: later pushes may then land
     /// before the peeked time.
@@ -99,6 +102,7 @@ fn ops() -> impl Strategy<Value = Vec<Op>> {
         2 => (0u64..1_000).prop_map(Op::Push),
         1 => any::<u32>().prop_map(|d| Op::Push(u64::from(d))),
         1 => (0u64..1 << 50).prop_map(Op::Push),
+        3 => prop::sample::select(vec![0u64, 1, 3, 7, 50, 1_000, 70_000]).prop_map(Op::PushIn),
         3 => Just(Op::Pop),
         1 => Just(Op::Peek),
     ];
@@ -138,6 +142,12 @@ proptest! {
                 Op::Push(delay) => {
                     let at = q.now().0 + delay;
                     q.schedule_at(SimInstant(at), next_id);
+                    model.push((at, next_id));
+                    next_id += 1;
+                }
+                Op::PushIn(delay) => {
+                    let at = q.now().0 + delay;
+                    q.schedule_in(SimDuration(delay), next_id);
                     model.push((at, next_id));
                     next_id += 1;
                 }
