@@ -24,6 +24,10 @@ use esa_sim::sim::Sim;
 #[global_allocator]
 static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+fn micros(d: Option<&Duration>) -> f64 {
+    d.map_or(0.0, |d| d.as_secs_f64() * 1e6)
+}
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let Some(file) = args.first() else {
@@ -47,20 +51,24 @@ fn main() -> ExitCode {
         }
     };
     let (mut jobs, mut events) = (0, 0);
-    let mut fastest = Duration::MAX;
+    let mut times: Vec<Duration> = Vec::new();
     for _ in 0..runs {
         let start = Instant::now();
         let (sim, _org) = Sim::build(&s).expect("a loaded scenario builds");
         let out = sim.run();
-        fastest = fastest.min(start.elapsed());
+        times.push(start.elapsed());
         jobs += out.summary.jobs_all.arrived;
         events += out.events;
     }
     println!(
-        "{runs} runs: {} jobs, {} events per run, fastest {:.1} us",
+        "{runs} runs: {} jobs, {} events per run, fastest {:.1} us, median {:.1} us",
         jobs / u64::from(runs.max(1)),
         events / u64::from(runs.max(1)),
-        fastest.as_secs_f64() * 1e6
+        micros(times.iter().min()),
+        micros({
+            times.sort();
+            times.get(times.len() / 2)
+        })
     );
     ExitCode::SUCCESS
 }

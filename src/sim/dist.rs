@@ -21,7 +21,7 @@ pub enum Sampler {
 
 /// Seconds to whole nanoseconds, at least 1.
 #[inline]
-fn secs_to_ns(x: f64) -> u64 {
+pub(super) fn secs_to_ns(x: f64) -> u64 {
     SimDuration::from_secs_f64(x).as_nanos().max(1)
 }
 

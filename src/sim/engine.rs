@@ -146,17 +146,21 @@ impl<E> EventQueue<E> {
     /// The time of the next event, if any.
     #[inline]
     pub fn peek_time(&self) -> Option<SimInstant> {
-        let time = match self.next_source()? {
-            Source::Heap => self.heap.peek()?.time,
-            Source::Lane(i) => self.lanes[i].entries.front()?.time,
-        };
-        Some(SimInstant(time))
+        self.next().map(|(time, _)| SimInstant(time))
     }
 
     /// Pops the earliest event and advances the clock to its time.
     #[inline]
     pub fn pop(&mut self) -> Option<(SimInstant, E)> {
-        let Entry { time, event, .. } = match self.next_source()? {
+        self.pop_until(SimInstant(u64::MAX))
+    }
+
+    /// Pops the earliest event if it is due at or before `limit` (the one
+    /// look for the next event that a peek and a pop would make twice).
+    #[inline]
+    pub fn pop_until(&mut self, limit: SimInstant) -> Option<(SimInstant, E)> {
+        let (time, source) = self.next().filter(|&(time, _)| time <= limit.0)?;
+        let Entry { event, .. } = match source {
             Source::Heap => self.heap.pop()?,
             Source::Lane(i) => self.lanes[i].entries.pop_front()?,
         };
@@ -195,9 +199,9 @@ impl<E> EventQueue<E> {
         Some(i)
     }
 
-    /// Which holds the earliest `(time, seq)`: the heap or a lane.
+    /// The earliest event's time and which holds it: the heap or a lane.
     #[inline]
-    fn next_source(&self) -> Option<Source> {
+    fn next(&self) -> Option<(u64, Source)> {
         let mut best = self.heap.peek().map(|e| (e.key(), Source::Heap));
         for (i, lane) in self.lanes.iter().enumerate() {
             if let Some(front) = lane.entries.front() {
@@ -206,7 +210,7 @@ impl<E> EventQueue<E> {
                 }
             }
         }
-        best.map(|(_, source)| source)
+        best.map(|((time, _), source)| (time, source))
     }
 }
 

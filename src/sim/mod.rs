@@ -348,26 +348,31 @@ impl Sim {
         progress: &mut dyn FnMut(Progress),
     ) -> Result<RunOutput, BudgetExceeded> {
         self.schedule_start();
-        while let Some(t) = self.fel.peek_time() {
-            if t > self.hard_end {
-                break;
-            }
+        loop {
             let events = self.fel.popped();
-            if events >= limits.max_events {
-                return Err(BudgetExceeded {
-                    events,
-                    at: t,
-                    end: self.hard_end,
-                });
+            if events >= limits.max_events || events.is_multiple_of(PROGRESS_EVERY) {
+                // Rare: look at the next event before popping it.
+                let Some(t) = self.fel.peek_time().filter(|&t| t <= self.hard_end) else {
+                    break;
+                };
+                if events >= limits.max_events {
+                    return Err(BudgetExceeded {
+                        events,
+                        at: t,
+                        end: self.hard_end,
+                    });
+                }
+                if events > 0 {
+                    progress(Progress {
+                        events,
+                        now: t,
+                        end: self.hard_end,
+                    });
+                }
             }
-            if events.is_multiple_of(PROGRESS_EVERY) && events > 0 {
-                progress(Progress {
-                    events,
-                    now: t,
-                    end: self.hard_end,
-                });
-            }
-            let (t, event) = self.fel.pop().expect("peeked");
+            let Some((t, event)) = self.fel.pop_until(self.hard_end) else {
+                break;
+            };
             self.step(t, event);
         }
         let end = self.fel.now().max(self.load_end);

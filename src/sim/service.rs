@@ -37,7 +37,7 @@ impl Service {
     pub fn draw(&mut self, faults: &AgentFaults) -> (u64, bool) {
         let mut busy_ns = self.sampler.sample(&mut self.rng);
         if faults.slow_factor != 1.0 {
-            busy_ns = (busy_ns as f64 * faults.slow_factor).round().max(1.0) as u64;
+            busy_ns = crate::time::round_ns(busy_ns as f64 * faults.slow_factor).max(1);
         }
         let p_fail = 1.0 - (1.0 - self.error_rate) * faults.error_survival;
         let ok = p_fail <= 0.0 || self.error_rng.random::<f64>() >= p_fail;

@@ -8,6 +8,7 @@ use rand::Rng;
 use rand_distr::weighted::WeightedIndex;
 use rand_distr::{Distribution, Exp};
 
+use super::dist::secs_to_ns;
 use super::rng::{stream, Stream};
 use crate::core::TaskIdx;
 use crate::scenario::{Arrival, LoadSpec};
@@ -211,7 +212,6 @@ impl LoadGen {
 
 impl Arrivals {
     fn next_time(&mut self, rng: &mut Stream) -> Option<u64> {
-        let secs_to_ns = |s: f64| (s * 1e9).round().max(1.0) as u64;
         match &mut self.process {
             Process::Never => None,
             Process::Poisson(exp) => Some(
