@@ -23,7 +23,7 @@ use crate::core::{AgentIdx, DomainIdx, PoolIdx};
 use crate::memo::Memo;
 use crate::scenario::{
     parse_org_file, quoted_list, suggest, AgentKind, AgentSpec, DomainSpec, Locator, OrgFile,
-    Scenario, ScenarioError,
+    OrgSpec, Scenario, ScenarioError,
 };
 
 type Result<T> = std::result::Result<T, ScenarioError>;
@@ -33,8 +33,19 @@ const MAX_DOMAIN_POOLS: usize = 64;
 /// Most agents an org may have (`AgentIdx` is a `u16`).
 const MAX_AGENTS: usize = u16::MAX as usize;
 
+/// Resolved orgs, by the scenario's `[org]` (which holds the preset's
+/// text): every run of a sweep, a replication set or a bench resolves the
+/// same org, and resolving the 105-agent one was a few percent of a short
+/// run. Only successes are remembered, so errors still point into each
+/// scenario's own file.
+static ORGS: Memo<OrgSpec, Org> = Memo::new(4);
+
 /// Resolves the scenario's org; see the module docs.
 pub(super) fn build(scenario: &Scenario) -> Result<Org> {
+    ORGS.get_or_try(scenario.org.clone(), |_| resolve(scenario))
+}
+
+fn resolve(scenario: &Scenario) -> Result<Org> {
     let preset = load_preset(scenario)?;
     let r = Resolver {
         scenario,

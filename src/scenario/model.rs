@@ -149,7 +149,7 @@ impl AgentKind {
 }
 
 /// `[org]`: the organisation and its protocol parameters.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct OrgSpec {
     pub preset: Preset,
     pub hop_latency: SimDuration,
@@ -176,7 +176,7 @@ pub struct OrgSpec {
 }
 
 /// `[org.balancing]`: the workload-balancing protocol's knobs.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct BalancingSpec {
     pub enabled: bool,
     pub interval: SimDuration,
@@ -189,7 +189,7 @@ pub struct BalancingSpec {
 }
 
 /// `[org.defaults]`: values every worker agent gets unless it overrides them.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct AgentDefaults {
     pub slots: u32,
     pub service: Dist,
@@ -198,7 +198,7 @@ pub struct AgentDefaults {
 }
 
 /// A domain coordinator: its routing keywords and reporting line.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct DomainSpec {
     pub id: String,
     pub name: Option<String>,
@@ -208,7 +208,7 @@ pub struct DomainSpec {
 
 /// An agent definition or override. `None` fields keep the preset's value
 /// (or the defaults, for a new agent).
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct AgentSpec {
     pub id: String,
     /// Parsed once, while validating; `None` keeps the preset's (or `worker`).
