@@ -10,7 +10,9 @@
 //!
 //! Arguments: the scenario, the number of runs (default 10), then any
 //! `--set` overrides as `key=value`. Prints jobs and events per run and the
-//! fastest run's wall time (the least noisy figure for an A/B comparison).
+//! fastest and median run's wall time (the fastest is the least noisy
+//! figure for an A/B comparison); `ESA_PROFILE_EACH=1` also prints every
+//! run's time (ms) on stderr.
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -57,6 +59,9 @@ fn main() -> ExitCode {
         let (sim, _org) = Sim::build(&s).expect("a loaded scenario builds");
         let out = sim.run();
         times.push(start.elapsed());
+        if std::env::var_os("ESA_PROFILE_EACH").is_some() {
+            eprint!("{:.1} ", start.elapsed().as_secs_f64() * 1e3);
+        }
         jobs += out.summary.jobs_all.arrived;
         events += out.events;
     }
