@@ -52,28 +52,28 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let each = std::env::var_os("ESA_PROFILE_EACH").is_some();
     let (mut jobs, mut events) = (0, 0);
     let mut times: Vec<Duration> = Vec::new();
     for _ in 0..runs {
         let start = Instant::now();
         let (sim, _org) = Sim::build(&s).expect("a loaded scenario builds");
         let out = sim.run();
-        times.push(start.elapsed());
-        if std::env::var_os("ESA_PROFILE_EACH").is_some() {
-            eprint!("{:.1} ", start.elapsed().as_secs_f64() * 1e3);
+        let took = start.elapsed();
+        times.push(took);
+        if each {
+            eprint!("{:.1} ", took.as_secs_f64() * 1e3);
         }
         jobs += out.summary.jobs_all.arrived;
         events += out.events;
     }
+    times.sort();
     println!(
         "{runs} runs: {} jobs, {} events per run, fastest {:.1} us, median {:.1} us",
         jobs / u64::from(runs.max(1)),
         events / u64::from(runs.max(1)),
-        micros(times.iter().min()),
-        micros({
-            times.sort();
-            times.get(times.len() / 2)
-        })
+        micros(times.first()),
+        micros(times.get(times.len() / 2))
     );
     ExitCode::SUCCESS
 }
